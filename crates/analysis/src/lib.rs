@@ -1,0 +1,1 @@
+//! Statistics and verdicts: sequential tests, Welch, Mann-Whitney, SRM. Pure, no IO.

@@ -1,0 +1,1 @@
+//! The rollgate.toml configuration: spec types, validation with paths, build into runtime values.

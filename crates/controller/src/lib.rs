@@ -1,0 +1,1 @@
+//! Rollout state machine, ramp strategies and the reconcile step (clock injected).

@@ -1,0 +1,1 @@
+//! The edge proxy: routing snapshot, upstream pools, circuit breaker, telemetry.

@@ -1,0 +1,1 @@
+//! The condition language: parser, type checker, evaluator. Pure, no IO.

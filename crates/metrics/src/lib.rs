@@ -1,0 +1,1 @@
+//! Per-version metric windows, latency sketches and metric definitions. Pure, no IO.

@@ -1,0 +1,1 @@
+//! Control plane HTTP: REST API, dashboard, event ingest, OpenFeature evaluation.
