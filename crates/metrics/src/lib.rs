@@ -3,6 +3,7 @@
 //! nothing here reads a clock (window times are passed in).
 
 mod aggregate;
+mod catalog;
 mod moments;
 mod record;
 mod recorder;
@@ -15,6 +16,10 @@ mod value;
 mod window;
 
 pub use aggregate::{Aggregate, SeriesFilter};
+pub use catalog::{
+    builtins, Catalog, CountSource, CounterSpec, MeanSpec, MetricDef, MetricSpec, QuantileSpec, RatioSpec, ValueSource,
+    LATENCY,
+};
 pub use moments::{Moments, U256};
 pub use record::{
     event_value_units, DropCounts, DropReason, ErrorSide, EventRecord, RequestRecord, EVENT_VALUE_SCALE,
