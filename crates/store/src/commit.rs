@@ -152,3 +152,112 @@ impl RolloutCommit {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rollgate_core::model::Action;
+
+    use super::*;
+    use crate::conformance::{decision, rollout};
+
+    fn stored(revision: u64, next_seq: u64) -> RolloutRecord {
+        RolloutRecord {
+            revision,
+            next_seq,
+            ..rollout("r", "svc")
+        }
+    }
+
+    #[test]
+    fn update_numbers_decisions_from_the_stored_counter() {
+        let current = stored(4, 7);
+        let mut next = stored(0, 0);
+        next.name = "renamed-by-mistake".into();
+        let ds = vec![
+            decision(Action::Ramp, 0, 5, 1),
+            decision(Action::Hold, 5, 5, 2),
+        ];
+        let c = RolloutCommit::update(&current, next, ds);
+        assert_eq!(c.expected_revision, 4);
+        assert_eq!(c.record.name, "r");
+        assert_eq!(c.record.next_seq, 9);
+        let seqs: Vec<(&str, u64)> = c
+            .decisions
+            .iter()
+            .map(|d| (d.rollout.as_str(), d.seq))
+            .collect();
+        assert_eq!(seqs, [("r", 7), ("r", 8)]);
+        assert_eq!(
+            c.check(Some(CurrentRollout {
+                revision: 4,
+                next_seq: 7
+            }))
+            .unwrap(),
+            5
+        );
+    }
+
+    #[test]
+    fn create_expects_no_rollout() {
+        let c = RolloutCommit::create(stored(0, 0), vec![decision(Action::Start, 0, 0, 1)]);
+        assert_eq!(c.check(None).unwrap(), 1);
+        let existing = Some(CurrentRollout {
+            revision: 3,
+            next_seq: 1,
+        });
+        assert!(matches!(
+            c.check(existing),
+            Err(StoreError::Conflict {
+                expected: 0,
+                actual: 3,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn revisions_are_compared_first() {
+        let mut c = RolloutCommit::update(&stored(2, 0), stored(0, 0), vec![]);
+        c.record.name = "other".into();
+        let moved_on = Some(CurrentRollout {
+            revision: 3,
+            next_seq: 0,
+        });
+        assert!(matches!(
+            c.check(moved_on),
+            Err(StoreError::Conflict { .. })
+        ));
+        assert!(matches!(
+            c.check(None),
+            Err(StoreError::NotFound {
+                kind: "rollout",
+                ..
+            })
+        ));
+        let same = Some(CurrentRollout {
+            revision: 2,
+            next_seq: 0,
+        });
+        assert!(matches!(c.check(same), Err(StoreError::Invalid(_))));
+    }
+
+    #[test]
+    fn seqs_must_stay_below_next_seq_and_never_go_back() {
+        let current = Some(CurrentRollout {
+            revision: 1,
+            next_seq: 5,
+        });
+        let mut c = RolloutCommit::update(
+            &stored(1, 5),
+            stored(0, 0),
+            vec![decision(Action::Hold, 0, 0, 1)],
+        );
+        c.decisions[0].seq = 6;
+        assert!(matches!(c.check(current), Err(StoreError::Invalid(_))));
+        c.decisions.clear();
+        c.record.next_seq = 4;
+        assert!(matches!(c.check(current), Err(StoreError::Invalid(_))));
+        c.record.next_seq = 5;
+        assert_eq!(c.check(current).unwrap(), 2);
+    }
+}
