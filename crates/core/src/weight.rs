@@ -16,7 +16,9 @@ pub struct Ppm(u32);
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PpmError {
     /// Not a number followed by `%` or `ppm`.
-    #[error("{0:?} is not a share: write a percentage like \"10%\" or \"0.5%\", or parts per million like \"2500ppm\"")]
+    #[error(
+        "{0:?} is not a share: write a percentage like \"10%\" or \"0.5%\", or parts per million like \"2500ppm\""
+    )]
     Syntax(String),
     /// More precise than one part per million.
     #[error("{0:?} is finer than one part per million (0.0001%)")]
@@ -36,12 +38,20 @@ impl Ppm {
 
     /// A share of `ppm` parts per million, or `None` above one million.
     pub const fn new(ppm: u32) -> Option<Ppm> {
-        if ppm <= Self::SCALE { Some(Ppm(ppm)) } else { None }
+        if ppm <= Self::SCALE {
+            Some(Ppm(ppm))
+        } else {
+            None
+        }
     }
 
     /// A share of `ppm` parts per million, clamped to `[0, 1_000_000]`.
     pub const fn saturating(ppm: u64) -> Ppm {
-        if ppm > Self::SCALE as u64 { Ppm::FULL } else { Ppm(ppm as u32) }
+        if ppm > Self::SCALE as u64 {
+            Ppm::FULL
+        } else {
+            Ppm(ppm as u32)
+        }
     }
 
     /// A whole percentage (`Ppm::percent(10)` is 10%), clamped to 100%.
@@ -83,7 +93,8 @@ impl FromStr for Ppm {
         let s = raw.trim();
         if let Some(n) = s.strip_suffix("ppm") {
             let n: u64 = n.trim().parse().map_err(|_| PpmError::Syntax(raw.into()))?;
-            return Ppm::new(u32::try_from(n).unwrap_or(u32::MAX)).ok_or(PpmError::TooLarge(raw.into()));
+            return Ppm::new(u32::try_from(n).unwrap_or(u32::MAX))
+                .ok_or(PpmError::TooLarge(raw.into()));
         }
         let Some(p) = s.strip_suffix('%') else {
             return Err(PpmError::Syntax(raw.into()));
@@ -144,10 +155,9 @@ impl<'de> Deserialize<'de> for Ppm {
             Str(String),
         }
         match Raw::deserialize(d)? {
-            Raw::Int(n) => u32::try_from(n)
-                .ok()
-                .and_then(Ppm::new)
-                .ok_or_else(|| serde::de::Error::custom(format!("{n} ppm is more than 100% (1000000 ppm)"))),
+            Raw::Int(n) => u32::try_from(n).ok().and_then(Ppm::new).ok_or_else(|| {
+                serde::de::Error::custom(format!("{n} ppm is more than 100% (1000000 ppm)"))
+            }),
             Raw::Str(s) => s.parse().map_err(serde::de::Error::custom),
         }
     }
@@ -174,10 +184,22 @@ mod tests {
         assert!(matches!("ten%".parse::<Ppm>(), Err(PpmError::Syntax(_))));
         assert!(matches!("-1%".parse::<Ppm>(), Err(PpmError::Syntax(_))));
         assert!(matches!(".5%".parse::<Ppm>(), Err(PpmError::Syntax(_))));
-        assert!(matches!("0.00001%".parse::<Ppm>(), Err(PpmError::TooPrecise(_))));
-        assert!(matches!("100.01%".parse::<Ppm>(), Err(PpmError::TooLarge(_))));
-        assert!(matches!("1000001ppm".parse::<Ppm>(), Err(PpmError::TooLarge(_))));
-        assert!(matches!("99999999999999999999%".parse::<Ppm>(), Err(PpmError::TooLarge(_))));
+        assert!(matches!(
+            "0.00001%".parse::<Ppm>(),
+            Err(PpmError::TooPrecise(_))
+        ));
+        assert!(matches!(
+            "100.01%".parse::<Ppm>(),
+            Err(PpmError::TooLarge(_))
+        ));
+        assert!(matches!(
+            "1000001ppm".parse::<Ppm>(),
+            Err(PpmError::TooLarge(_))
+        ));
+        assert!(matches!(
+            "99999999999999999999%".parse::<Ppm>(),
+            Err(PpmError::TooLarge(_))
+        ));
     }
 
     #[test]
