@@ -4,6 +4,7 @@
 
 mod aggregate;
 mod catalog;
+mod exposition;
 mod moments;
 mod record;
 mod recorder;
@@ -20,6 +21,7 @@ pub use catalog::{
     builtins, Catalog, CountSource, CounterSpec, MeanSpec, MetricDef, MetricSpec, QuantileSpec, RatioSpec, ValueSource,
     LATENCY,
 };
+pub use exposition::{names, Exposition, CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE};
 pub use moments::{Moments, U256};
 pub use record::{
     event_value_units, DropCounts, DropReason, ErrorSide, EventRecord, RequestRecord, EVENT_VALUE_SCALE,
