@@ -240,6 +240,9 @@ fn other(text: &str) -> TokenKind {
         "÷" => Some("write `/`"),
         "−" | "–" => Some("write `-` (ASCII minus)"),
         "\"" | "'" | "`" => Some("metric names are written without quotes"),
+        _ if text.chars().all(char::is_alphanumeric) => {
+            Some("names are made of ASCII letters, digits and `_`")
+        }
         _ => None,
     };
     invalid(
