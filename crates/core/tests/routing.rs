@@ -414,3 +414,19 @@ fn the_example_config_fits_the_spec_types() {
         Reason::OutsideAudience { .. }
     ));
 }
+
+#[test]
+fn salts_must_not_hold_the_separator() {
+    let mut s = spec();
+    s.rollouts[0].salt = Some("a\0b".into());
+    s.experiments[0].salt = Some(String::new());
+    let text = s.validate().unwrap_err().to_string();
+    assert!(
+        text.contains("rollouts[0].salt: the salt must not contain NUL"),
+        "{text}"
+    );
+    assert!(
+        text.contains("experiments[0].salt: the salt is empty"),
+        "{text}"
+    );
+}

@@ -96,6 +96,22 @@ pub(crate) fn check_header_name(path: &str, name: &str, errs: &mut SpecErrors) {
     }
 }
 
+/// Records a problem with an explicit bucketing salt: empty, or holding NUL (the byte that
+/// separates salt and unit in the hash input, so it would make two salts collide).
+pub(crate) fn check_salt(path: &str, salt: Option<&str>, owner: &str, errs: &mut SpecErrors) {
+    match salt {
+        Some("") => errs.push(
+            path,
+            format!("the salt is empty: remove it to use the {owner} name"),
+        ),
+        Some(s) if s.contains('\0') => errs.push(
+            path,
+            "the salt must not contain NUL (\\0), the separator of salt and unit",
+        ),
+        _ => {}
+    }
+}
+
 /// Records a problem when a duration is zero.
 pub(crate) fn check_positive(path: &str, d: DurationSpec, errs: &mut SpecErrors) {
     if d.is_zero() {

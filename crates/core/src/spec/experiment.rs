@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::spec::check::{check_duplicate, check_name};
+use crate::spec::check::{check_duplicate, check_name, check_salt};
 use crate::spec::rule::RuleSpec;
 use crate::spec::service::ServiceSpec;
 use crate::spec_error::{field, index};
@@ -86,12 +86,12 @@ impl ExperimentSpec {
         if let Some(layer) = &self.layer {
             check_name(&field(path, "layer"), "layer", layer, errs);
         }
-        if self.salt.as_deref() == Some("") {
-            errs.push(
-                field(path, "salt"),
-                "the salt is empty: remove it to use the experiment name",
-            );
-        }
+        check_salt(
+            &field(path, "salt"),
+            self.salt.as_deref(),
+            "experiment",
+            errs,
+        );
         if let Some(audience) = &self.audience {
             audience.validate_into(&field(path, "audience"), errs);
         }

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::spec::check::check_name;
+use crate::spec::check::{check_name, check_salt};
 use crate::spec::rule::RuleSpec;
 use crate::spec::service::ServiceSpec;
 use crate::spec_error::field;
@@ -42,14 +42,7 @@ impl RolloutRouteSpec {
     /// service and versions against `services`.
     pub fn validate_into(&self, path: &str, services: &[ServiceSpec], errs: &mut SpecErrors) {
         check_name(&field(path, "name"), "rollout", &self.name, errs);
-        if let Some(salt) = &self.salt
-            && salt.is_empty()
-        {
-            errs.push(
-                field(path, "salt"),
-                "the salt is empty: remove it to use the rollout name",
-            );
-        }
+        check_salt(&field(path, "salt"), self.salt.as_deref(), "rollout", errs);
         if let Some(audience) = &self.audience {
             audience.validate_into(&field(path, "audience"), errs);
         }
