@@ -20,6 +20,7 @@ pub(crate) struct Draft<'a> {
     start_weight: Ppm,
     decisions: Vec<DecisionRecord>,
     effects: Vec<Effect>,
+    notifications: Vec<Effect>,
 }
 
 /// One change to record: who, what, the phase and weight after it, and why.
@@ -67,6 +68,7 @@ impl<'a> Draft<'a> {
             start_weight: state.weight,
             decisions: Vec::new(),
             effects: Vec::new(),
+            notifications: Vec::new(),
         }
     }
 
@@ -127,14 +129,15 @@ impl<'a> Draft<'a> {
         });
     }
 
-    /// The finished transition: the weight to publish first (if it changed), then the other
-    /// effects in the order they were queued.
+    /// The finished transition: the weight to publish first (if it changed), then the stable
+    /// version change (if any), then the notifications in the order of the decisions.
     pub fn finish(self) -> Transition {
-        let mut effects = Vec::with_capacity(self.effects.len() + 1);
+        let mut effects = Vec::with_capacity(self.effects.len() + self.notifications.len() + 1);
         if self.state.weight != self.start_weight {
             effects.push(Effect::PublishWeight(self.state.weight));
         }
         effects.extend(self.effects);
+        effects.extend(self.notifications);
         Transition {
             state: self.state,
             decisions: self.decisions,
@@ -183,7 +186,7 @@ impl<'a> Draft<'a> {
             d.weight_after,
             d.reason
         );
-        self.effects.push(Effect::Notify(Notification {
+        self.notifications.push(Effect::Notify(Notification {
             kind,
             rollout: plan.name.clone(),
             text,

@@ -18,7 +18,8 @@ pub struct Transition {
     /// One record per change of weight or phase (and per new hold reason), numbered from the
     /// state's `next_seq`.
     pub decisions: Vec<DecisionRecord>,
-    /// What to do outside the store, in order.
+    /// What to do outside the store, in order: the weight to publish, the stable version to
+    /// change, then the notifications.
     pub effects: Vec<Effect>,
 }
 

@@ -1,0 +1,686 @@
+//! One test per rule of the rollout state machine, driven through `reconcile`.
+#![allow(clippy::unwrap_used)]
+
+#[path = "support/fixtures.rs"]
+mod fixtures;
+
+use fixtures::*;
+use rollgate_controller::{
+    ControlSpec, Effect, GradualSpec, HoldKind, LinearSpec, NotificationKind, Observation, Outcome,
+    PauseKind, RollbackSpec, RolloutPlan, RolloutState, StepSpec, StrategySpec, Transition,
+    reconcile,
+};
+use rollgate_core::Ppm;
+use rollgate_core::model::{Action, Actor, Phase};
+
+fn step(plan: &RolloutPlan, state: &RolloutState, obs: Observation) -> Transition {
+    let t = reconcile(plan, state, &obs);
+    check_transition(state, &t);
+    t
+}
+
+fn started(plan: &RolloutPlan) -> RolloutState {
+    step(plan, &RolloutState::new(0), Observation::at(0)).state
+}
+
+fn steps_plan() -> RolloutPlan {
+    plan(example_steps(), ControlSpec::default())
+}
+
+#[test]
+fn a_pending_rollout_starts_at_its_first_step() {
+    let p = steps_plan();
+    let t = step(&p, &RolloutState::new(0), Observation::at(5));
+    assert_eq!(actions(&t), [Action::Start]);
+    assert_eq!(
+        (t.state.phase, t.state.weight, t.state.step),
+        (Phase::Progressing, pct(1), 0)
+    );
+    assert_eq!(t.state.started_at, Some(5));
+    assert_eq!(t.effects[0], Effect::PublishWeight(pct(1)));
+    assert_eq!(t.decisions[0].actor, Actor::Controller);
+    assert_eq!(
+        t.notifications().next().map(|n| n.kind),
+        Some(NotificationKind::Phase)
+    );
+}
+
+#[test]
+fn a_first_pause_step_starts_paused_at_zero() {
+    let p = plan(
+        StrategySpec::Steps(vec![StepSpec::pause(None), StepSpec::weight(Ppm::FULL)]),
+        ControlSpec::default(),
+    );
+    let t = step(&p, &RolloutState::new(0), Observation::at(0));
+    assert_eq!(actions(&t), [Action::Start, Action::Pause]);
+    assert_eq!((t.state.phase, t.state.weight), (Phase::Paused, Ppm::ZERO));
+}
+
+#[test]
+fn a_step_holds_until_its_min_duration_without_logging_it() {
+    let p = steps_plan();
+    let s = started(&p);
+    let t = step(
+        &p,
+        &s,
+        Observation::at(29 * SECOND)
+            .with_health(pass(29 * SECOND))
+            .with_samples(900),
+    );
+    assert!(t.decisions.is_empty());
+    assert_eq!(t.state.weight, pct(1));
+    assert_eq!(
+        t.state.hold.as_ref().map(|h| h.kind),
+        Some(HoldKind::Waiting)
+    );
+}
+
+#[test]
+fn a_step_holds_until_its_min_samples_and_logs_the_hold_once() {
+    let p = steps_plan();
+    let s = started(&p);
+    let t = step(
+        &p,
+        &s,
+        Observation::at(31 * SECOND)
+            .with_health(pass(31 * SECOND))
+            .with_samples(120),
+    );
+    assert_eq!(actions(&t), [Action::Hold]);
+    assert!(
+        t.decisions[0].reason.contains("120 of 500 canary samples"),
+        "{}",
+        t.decisions[0].reason
+    );
+    let again = step(
+        &p,
+        &t.state,
+        Observation::at(32 * SECOND)
+            .with_health(pass(32 * SECOND))
+            .with_samples(130),
+    );
+    assert!(
+        again.decisions.is_empty(),
+        "the same hold reason is not logged twice"
+    );
+}
+
+#[test]
+fn an_inconclusive_or_missing_verdict_holds() {
+    let p = steps_plan();
+    let s = started(&p);
+    let t = step(
+        &p,
+        &s,
+        Observation::at(40 * SECOND)
+            .with_health(inconclusive(40 * SECOND))
+            .with_samples(900),
+    );
+    assert_eq!(actions(&t), [Action::Hold]);
+    assert_eq!(t.state.weight, pct(1));
+    let t = step(&p, &s, Observation::at(40 * SECOND).with_samples(900));
+    assert_eq!(actions(&t), [Action::Hold]);
+    assert_eq!(
+        t.state.hold.as_ref().map(|h| h.kind),
+        Some(HoldKind::NoAnalysis)
+    );
+}
+
+#[test]
+fn a_passing_step_with_enough_time_and_samples_advances() {
+    let p = steps_plan();
+    let s = started(&p);
+    let t = step(
+        &p,
+        &s,
+        Observation::at(31 * SECOND)
+            .with_health(pass(31 * SECOND))
+            .with_samples(500),
+    );
+    assert_eq!(actions(&t), [Action::Ramp]);
+    assert_eq!(
+        (t.state.step, t.state.weight, t.state.step_since),
+        (1, pct(5), 31 * SECOND)
+    );
+    let d = &t.decisions[0];
+    assert!(
+        d.reason.starts_with("step 2 of 6 (5%): 1% → 5%"),
+        "{}",
+        d.reason
+    );
+    assert_eq!(d.details["window_end"], 31 * SECOND);
+    assert_eq!(t.effects[0], Effect::PublishWeight(pct(5)));
+}
+
+#[test]
+fn a_non_critical_failure_does_not_stop_steps() {
+    let p = steps_plan();
+    let s = started(&p);
+    let mut h = pass(31 * SECOND);
+    h.degraded = Some("conversion_rate 1.1% < 1.4%".into());
+    let t = step(
+        &p,
+        &s,
+        Observation::at(31 * SECOND)
+            .with_health(h)
+            .with_samples(500),
+    );
+    assert_eq!(actions(&t), [Action::Ramp]);
+    assert!(
+        t.decisions[0]
+            .reason
+            .contains("non-critical: conversion_rate"),
+        "{}",
+        t.decisions[0].reason
+    );
+}
+
+#[test]
+fn passing_the_last_step_promotes_the_canary() {
+    let p = plan(
+        StrategySpec::Steps(vec![StepSpec::weight(pct(50)), StepSpec::weight(Ppm::FULL)]),
+        ControlSpec::default(),
+    );
+    let s = started(&p);
+    let s = step(&p, &s, Observation::at(SECOND).with_health(pass(SECOND))).state;
+    assert_eq!(s.weight, Ppm::FULL);
+    let t = step(
+        &p,
+        &s,
+        Observation::at(2 * SECOND).with_health(pass(2 * SECOND)),
+    );
+    assert_eq!(actions(&t), [Action::Promote]);
+    assert_eq!(t.state.phase, Phase::Promoted);
+    assert!(t.effects.contains(&Effect::PromoteStable {
+        service: "shop".into(),
+        version: "v1.2".into()
+    }));
+    assert!(
+        t.decisions[0].reason.contains("v1.2 is now stable"),
+        "{}",
+        t.decisions[0].reason
+    );
+}
+
+#[test]
+fn a_failing_condition_rolls_back_at_once_naming_it_and_its_numbers() {
+    let p = steps_plan();
+    let s = started(&p);
+    let t = step(
+        &p,
+        &s,
+        Observation::at(10 * SECOND).with_health(fail(10 * SECOND)),
+    );
+    assert_eq!(actions(&t), [Action::Rollback]);
+    assert_eq!(
+        (t.state.phase, t.state.weight),
+        (Phase::RolledBack, Ppm::ZERO)
+    );
+    let d = &t.decisions[0];
+    assert!(
+        d.reason
+            .contains("condition \"errors\" failed: error_rate 7.9% > 5% (canary 95 of 1200"),
+        "{}",
+        d.reason
+    );
+    assert_eq!(d.details["failing_condition"], "errors");
+    assert_eq!(t.effects[0], Effect::PublishWeight(Ppm::ZERO));
+    assert_eq!(
+        t.notifications().next().map(|n| n.kind),
+        Some(NotificationKind::Rollback)
+    );
+}
+
+#[test]
+fn failures_within_the_limit_hold_and_each_window_counts_once() {
+    let p = plan(
+        example_steps(),
+        ControlSpec {
+            failure_limit: 1,
+            ..ControlSpec::default()
+        },
+    );
+    let s = started(&p);
+    let t = step(
+        &p,
+        &s,
+        Observation::at(40 * SECOND)
+            .with_health(fail(40 * SECOND))
+            .with_samples(900),
+    );
+    assert_eq!(actions(&t), [Action::Hold]);
+    assert_eq!(t.state.failures, 1);
+    // The same window again: not a second failure.
+    let t = step(
+        &p,
+        &t.state,
+        Observation::at(41 * SECOND)
+            .with_health(fail(40 * SECOND))
+            .with_samples(900),
+    );
+    assert_eq!((t.state.failures, t.state.phase), (1, Phase::Progressing));
+    let t = step(
+        &p,
+        &t.state,
+        Observation::at(42 * SECOND)
+            .with_health(fail(42 * SECOND))
+            .with_samples(900),
+    );
+    assert_eq!(actions(&t), [Action::Rollback]);
+    assert!(
+        t.decisions[0]
+            .reason
+            .contains("failed windows 2, failure_limit 1"),
+        "{}",
+        t.decisions[0].reason
+    );
+}
+
+#[test]
+fn a_gradual_rollback_steps_down_every_interval_then_ends_rolled_back() {
+    let gradual = RollbackSpec::Gradual(GradualSpec {
+        step: Some(pct(10)),
+        interval: Some(secs(10)),
+    });
+    let p = plan(
+        StrategySpec::Steps(vec![StepSpec::weight(pct(25)), StepSpec::weight(Ppm::FULL)]),
+        ControlSpec {
+            rollback: gradual,
+            ..ControlSpec::default()
+        },
+    );
+    let s = started(&p);
+    let t = step(&p, &s, Observation::at(SECOND).with_health(fail(SECOND)));
+    assert_eq!(
+        (t.state.phase, t.state.weight),
+        (Phase::Progressing, pct(15))
+    );
+    assert!(t.state.is_rolling_back());
+    let t = step(
+        &p,
+        &t.state,
+        Observation::at(5 * SECOND).with_health(pass(5 * SECOND)),
+    );
+    assert_eq!(
+        t.state.weight,
+        pct(15),
+        "waits for the interval, ignores later verdicts"
+    );
+    let t = step(&p, &t.state, Observation::at(11 * SECOND));
+    assert_eq!(t.state.weight, pct(5));
+    let t = step(&p, &t.state, Observation::at(21 * SECOND));
+    assert_eq!(
+        (t.state.phase, t.state.weight),
+        (Phase::RolledBack, Ppm::ZERO)
+    );
+    assert!(!t.state.is_rolling_back());
+    assert!(t.decisions.iter().all(|d| d.action == Action::Rollback));
+}
+
+#[test]
+fn missing_the_progress_deadline_rolls_back_but_paused_time_does_not_count() {
+    let control = ControlSpec {
+        progress_deadline: Some(secs(120)),
+        ..ControlSpec::default()
+    };
+    let p = plan(example_steps(), control);
+    let s = started(&p);
+    let held = step(
+        &p,
+        &s,
+        Observation::at(MINUTE)
+            .with_health(pass(MINUTE))
+            .with_samples(10),
+    )
+    .state;
+    let t = step(
+        &p,
+        &held,
+        Observation::at(2 * MINUTE + SECOND).with_samples(10),
+    );
+    assert_eq!(actions(&t), [Action::Rollback]);
+    assert!(
+        t.decisions[0].reason.contains(
+            "no progress for 2m 1s (progress_deadline 2m) at 1%: step 1 of 6 (1%): 10 of 500"
+        ),
+        "{}",
+        t.decisions[0].reason
+    );
+    // Paused for an hour, then resumed: the deadline counts from the resume.
+    let paused = rollgate_controller::apply_command(
+        &p,
+        &s,
+        rollgate_controller::Command::Pause,
+        &Actor::User("ann".into()),
+        0,
+    )
+    .unwrap();
+    let idle = step(&p, &paused.state, Observation::at(60 * MINUTE));
+    assert!(idle.decisions.is_empty());
+    let resumed = rollgate_controller::apply_command(
+        &p,
+        &idle.state,
+        rollgate_controller::Command::Resume,
+        &Actor::User("ann".into()),
+        60 * MINUTE,
+    )
+    .unwrap();
+    let t = step(
+        &p,
+        &resumed.state,
+        Observation::at(61 * MINUTE).with_samples(10),
+    );
+    assert_eq!(t.state.phase, Phase::Progressing);
+}
+
+#[test]
+fn a_breaker_open_too_long_rolls_back() {
+    let p = steps_plan();
+    let s = started(&p);
+    let t = step(
+        &p,
+        &s,
+        Observation::at(50 * SECOND).with_breaker_open_since(0),
+    );
+    assert_eq!(
+        t.state.phase,
+        Phase::Progressing,
+        "open 50s, within the default 1m"
+    );
+    let t = step(
+        &p,
+        &s,
+        Observation::at(61 * SECOND).with_breaker_open_since(0),
+    );
+    assert_eq!(actions(&t), [Action::Rollback]);
+    assert!(
+        t.decisions[0]
+            .reason
+            .contains("circuit breaker has been open for 1m 1s"),
+        "{}",
+        t.decisions[0].reason
+    );
+}
+
+fn at_pause_step(p: &RolloutPlan) -> RolloutState {
+    let mut s = started(p);
+    for (i, samples) in [(1, 900), (2, 0), (3, 0)] {
+        let now = i * 2 * MINUTE;
+        s = step(
+            p,
+            &s,
+            Observation::at(now)
+                .with_health(pass(now))
+                .with_samples(samples),
+        )
+        .state;
+    }
+    s
+}
+
+#[test]
+fn a_pause_step_without_duration_waits_for_a_person() {
+    let p = steps_plan();
+    let s = at_pause_step(&p);
+    assert_eq!((s.phase, s.weight, s.step), (Phase::Paused, pct(10), 3));
+    assert_eq!(s.pause.as_ref().map(|p| p.kind), Some(PauseKind::Step));
+    let t = step(
+        &p,
+        &s,
+        Observation::at(600 * MINUTE).with_health(pass(600 * MINUTE)),
+    );
+    assert!(t.decisions.is_empty());
+    assert_eq!(t.state.phase, Phase::Paused);
+}
+
+#[test]
+fn a_timed_pause_step_resumes_on_its_own_and_moves_on() {
+    let p = plan(
+        StrategySpec::Steps(vec![
+            StepSpec::weight(pct(5)),
+            StepSpec::pause(Some(secs(600))),
+            StepSpec::weight(Ppm::FULL),
+        ]),
+        ControlSpec::default(),
+    );
+    let s = started(&p);
+    let s = step(&p, &s, Observation::at(SECOND).with_health(pass(SECOND))).state;
+    assert_eq!(s.phase, Phase::Paused);
+    let t = step(&p, &s, Observation::at(SECOND + 599 * SECOND));
+    assert!(t.decisions.is_empty());
+    let t = step(&p, &s, Observation::at(SECOND + 600 * SECOND));
+    assert_eq!(actions(&t), [Action::Resume, Action::Ramp]);
+    assert_eq!(
+        (t.state.phase, t.state.weight, t.state.step),
+        (Phase::Progressing, Ppm::FULL, 2)
+    );
+}
+
+#[test]
+fn a_failure_while_paused_still_rolls_back() {
+    let p = steps_plan();
+    let s = at_pause_step(&p);
+    let now = 10 * MINUTE;
+    let t = step(&p, &s, Observation::at(now).with_health(fail(now)));
+    assert_eq!(
+        (t.state.phase, t.state.weight),
+        (Phase::RolledBack, Ppm::ZERO)
+    );
+    assert!(t.state.pause.is_none());
+}
+
+#[test]
+fn too_many_inconclusive_windows_pause_for_a_person() {
+    let p = plan(
+        example_steps(),
+        ControlSpec {
+            inconclusive_limit: 2,
+            ..ControlSpec::default()
+        },
+    );
+    let mut s = started(&p);
+    for i in 1..=2 {
+        s = step(
+            &p,
+            &s,
+            Observation::at(i * SECOND).with_health(inconclusive(i * SECOND)),
+        )
+        .state;
+        assert_eq!(s.phase, Phase::Progressing);
+    }
+    let t = step(
+        &p,
+        &s,
+        Observation::at(3 * SECOND).with_health(inconclusive(3 * SECOND)),
+    );
+    assert_eq!(actions(&t), [Action::Pause]);
+    assert_eq!(
+        t.state.pause.as_ref().map(|p| p.kind),
+        Some(PauseKind::Inconclusive)
+    );
+    assert!(
+        t.decisions[0]
+            .reason
+            .contains("inconclusive for 3 windows in a row"),
+        "{}",
+        t.decisions[0].reason
+    );
+}
+
+#[test]
+fn terminal_phases_never_change_on_their_own() {
+    let p = steps_plan();
+    for phase in [Phase::Promoted, Phase::RolledBack, Phase::Aborted] {
+        let mut s = RolloutState::new(0);
+        s.phase = phase;
+        s.weight = if phase == Phase::Promoted {
+            Ppm::FULL
+        } else {
+            Ppm::ZERO
+        };
+        let obs = Observation::at(HOUR)
+            .with_health(fail(HOUR))
+            .with_breaker_open_since(0);
+        let t = step(&p, &s, obs);
+        assert_eq!(t, Transition::unchanged(&s), "{phase}");
+    }
+}
+
+const HOUR: i64 = 60 * MINUTE;
+
+fn linear_plan(max: Option<Ppm>) -> RolloutPlan {
+    plan(
+        StrategySpec::Linear(LinearSpec {
+            step: pct(10),
+            interval: secs(60),
+            back_off: Some(pct(5)),
+            max,
+        }),
+        ControlSpec::default(),
+    )
+}
+
+#[test]
+fn linear_adds_its_step_each_healthy_interval_and_backs_off_when_degraded() {
+    let p = linear_plan(None);
+    let s = started(&p);
+    assert_eq!(s.weight, pct(10));
+    let t = step(
+        &p,
+        &s,
+        Observation::at(59 * SECOND).with_health(pass(59 * SECOND)),
+    );
+    assert_eq!(t.state.weight, pct(10), "the interval has not passed");
+    let s = step(&p, &s, Observation::at(MINUTE).with_health(pass(MINUTE))).state;
+    assert_eq!(s.weight, pct(20));
+    let mut h = pass(2 * MINUTE);
+    h.degraded = Some("error_rate 1.4% > 1%".into());
+    let t = step(&p, &s, Observation::at(2 * MINUTE).with_health(h));
+    assert_eq!(actions(&t), [Action::Reduce]);
+    assert_eq!(t.state.weight, pct(15));
+    assert!(
+        t.decisions[0].reason.contains("error_rate 1.4% > 1%"),
+        "{}",
+        t.decisions[0].reason
+    );
+}
+
+#[test]
+fn linear_promotes_after_a_healthy_interval_at_100_percent() {
+    let p = linear_plan(None);
+    let mut s = started(&p);
+    let mut now = 0;
+    while s.phase == Phase::Progressing {
+        now += MINUTE;
+        s = step(&p, &s, Observation::at(now).with_health(pass(now))).state;
+    }
+    assert_eq!(s.phase, Phase::Promoted);
+    assert_eq!(
+        now,
+        10 * MINUTE,
+        "9 ramps from 10% to 100%, then one interval at 100%"
+    );
+}
+
+#[test]
+fn a_ramp_capped_below_100_percent_pauses_for_promotion() {
+    let p = linear_plan(Some(pct(30)));
+    let mut s = started(&p);
+    for i in 1..=3 {
+        s = step(
+            &p,
+            &s,
+            Observation::at(i * MINUTE).with_health(pass(i * MINUTE)),
+        )
+        .state;
+    }
+    assert_eq!((s.phase, s.weight), (Phase::Paused, pct(30)));
+    assert_eq!(s.pause.as_ref().map(|p| p.kind), Some(PauseKind::Finished));
+    let err = rollgate_controller::apply_command(
+        &p,
+        &s,
+        rollgate_controller::Command::Resume,
+        &Actor::User("bo".into()),
+        4 * MINUTE,
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("reached its max 30%: promote to finish, or abort"),
+        "{err}"
+    );
+}
+
+#[test]
+fn exponential_doubles_each_healthy_interval() {
+    let p = plan(
+        StrategySpec::Exponential(rollgate_controller::ExponentialSpec {
+            start: pct(1),
+            factor: 2.0,
+            interval: secs(60),
+            max: None,
+        }),
+        ControlSpec::default(),
+    );
+    let mut s = started(&p);
+    let mut weights = vec![s.weight];
+    for i in 1..=4 {
+        s = step(
+            &p,
+            &s,
+            Observation::at(i * MINUTE).with_health(pass(i * MINUTE)),
+        )
+        .state;
+        weights.push(s.weight);
+    }
+    assert_eq!(weights, [pct(1), pct(2), pct(4), pct(8), pct(16)]);
+    let mut h = health(5 * MINUTE, Outcome::Pass);
+    h.degraded = Some("p99 up".into());
+    let t = step(&p, &s, Observation::at(5 * MINUTE).with_health(h));
+    assert_eq!(t.state.weight, pct(8));
+}
+
+#[test]
+fn pid_waits_for_its_metric_and_ramps_on_margin() {
+    let p = plan(
+        StrategySpec::Pid(rollgate_controller::PidSpec {
+            metric: "error_rate".into(),
+            threshold: pct(2),
+            kp: 2.0,
+            ki: 0.2,
+            kd: 0.0,
+            interval: secs(10),
+            max_step: pct(20),
+            start: None,
+        }),
+        ControlSpec::default(),
+    );
+    let s = started(&p);
+    assert_eq!(s.weight, pct(1));
+    let t = step(
+        &p,
+        &s,
+        Observation::at(10 * SECOND).with_health(pass(10 * SECOND)),
+    );
+    assert_eq!(
+        t.state.hold.as_ref().map(|h| h.kind),
+        Some(HoldKind::NoMargin)
+    );
+    let mut h = pass(10 * SECOND);
+    h.margin = Some(1.0);
+    let t = step(&p, &s, Observation::at(10 * SECOND).with_health(h.clone()));
+    assert_eq!(t.state.weight, pct(21));
+    // An inconclusive verdict never raises the weight, even with a healthy margin.
+    h.outcome = Outcome::Inconclusive;
+    let t = step(&p, &s, Observation::at(10 * SECOND).with_health(h.clone()));
+    assert_eq!(t.state.weight, pct(1));
+    assert_eq!(t.state.pid, s.pid, "nothing integrates while holding");
+    // But a negative margin lowers it whatever the verdict.
+    h.margin = Some(-0.5);
+    let t = step(
+        &p,
+        &started(&p),
+        Observation::at(10 * SECOND).with_health(h),
+    );
+    assert_eq!(t.state.weight, Ppm::ZERO);
+}
