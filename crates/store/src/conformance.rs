@@ -9,6 +9,7 @@
 mod access;
 mod catalog;
 mod commits;
+mod expect;
 mod fixtures;
 mod log;
 

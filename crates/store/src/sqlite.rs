@@ -52,6 +52,9 @@ impl SqliteStore {
             StoreError::Backend(source) => open_error(source),
             other => other,
         })?;
+        // Lets the query planner refresh its statistics where they are stale; cheap.
+        conn.execute_batch("PRAGMA optimize=0x10002;")
+            .map_err(|e| open_error(Box::new(e)))?;
         tracing::debug!(path = %path.display(), from, to = schema::latest_version(), "opened store");
         Ok(SqliteStore {
             conn: Arc::new(Mutex::new(conn)),

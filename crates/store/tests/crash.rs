@@ -78,7 +78,12 @@ async fn child(path: &Path) {
         if promotes_at(revision) {
             commit = commit.with_stable_change(StableChange {
                 service: "shop".into(),
-                version: if revision.is_multiple_of(20) { "v1" } else { "v2" }.into(),
+                version: if revision.is_multiple_of(20) {
+                    "v1"
+                } else {
+                    "v2"
+                }
+                .into(),
                 since: revision as i64,
                 actor: Actor::Controller,
                 reason: format!("revision {revision}"),

@@ -2,6 +2,7 @@
 
 use serde_json::json;
 
+use super::expect::not_found;
 use crate::{ExperimentRecord, ExperimentState, Role, SECRET_PREFIX, Store, StoreError};
 
 /// Tokens authenticate by secret until revoked; only the hash is stored; an active name is
@@ -40,10 +41,7 @@ pub async fn tokens_authenticate_and_revoke(store: &dyn Store) -> Result<(), Sto
     );
     assert_eq!(store.authenticate(ci_secret.expose()).await?, None);
     let again = store.revoke_token("tok-ci", 500).await;
-    assert!(
-        matches!(again, Err(StoreError::NotFound { kind: "token", .. })),
-        "{again:?}"
-    );
+    not_found(again, "token");
 
     let (ci2, ci2_secret) = store.create_token("tok-ci", Role::Viewer, 600).await?;
     assert_eq!(
@@ -102,16 +100,7 @@ pub async fn experiments_round_trip(store: &dyn Store) -> Result<(), StoreError>
     );
     assert_eq!(store.get_experiment("exp-b").await?, Some(again));
     let missing = store.stop_experiment("exp-none", 1).await;
-    assert!(
-        matches!(
-            missing,
-            Err(StoreError::NotFound {
-                kind: "experiment",
-                ..
-            })
-        ),
-        "{missing:?}"
-    );
+    not_found(missing, "experiment");
 
     let names: Vec<String> = store
         .list_experiments()

@@ -3,6 +3,7 @@
 use rollgate_core::model::{Action, Actor};
 use serde_json::json;
 
+use super::expect::not_found;
 use super::fixtures::{decision, rollout, seed_service, service, version};
 use crate::{RolloutCommit, StableChange, Store, StoreError};
 
@@ -53,16 +54,7 @@ pub async fn versions_are_immutable(store: &dyn Store) -> Result<(), StoreError>
     assert_eq!(store.get_version("imm", "v1.0").await?, Some(v.clone()));
 
     let orphan = store.put_version(version("no-such-service", "v1", 1)).await;
-    assert!(
-        matches!(
-            orphan,
-            Err(StoreError::NotFound {
-                kind: "service",
-                ..
-            })
-        ),
-        "{orphan:?}"
-    );
+    not_found(orphan, "service");
 
     store.put_version(version("imm", "v0.9", 100)).await?;
     let listed: Vec<String> = store
@@ -129,16 +121,7 @@ pub async fn stable_history_and_periods(store: &dyn Store) -> Result<(), StoreEr
     let unknown = store
         .record_stable(change("v9", 40, Actor::Controller))
         .await;
-    assert!(
-        matches!(
-            unknown,
-            Err(StoreError::NotFound {
-                kind: "version",
-                ..
-            })
-        ),
-        "{unknown:?}"
-    );
+    not_found(unknown, "version");
     assert_eq!(store.stable_history("hist").await?.len(), 3);
     Ok(())
 }

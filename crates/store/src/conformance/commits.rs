@@ -4,6 +4,7 @@ use rollgate_core::Ppm;
 use rollgate_core::model::{Action, Actor, DecisionRecord, Phase};
 use serde_json::json;
 
+use super::expect::{decision_count, not_found, stored_rollout};
 use super::fixtures::{decision, rollout, seed_service};
 use crate::{
     DecisionQuery, RolloutCommit, RolloutFilter, RolloutRecord, StableChange, Store, StoreError,
@@ -36,16 +37,7 @@ pub async fn rollouts_create_and_list(store: &dyn Store) -> Result<(), StoreErro
     let orphan = store
         .create_rollout(rollout("lst-orphan", "lst-none"))
         .await;
-    assert!(
-        matches!(
-            orphan,
-            Err(StoreError::NotFound {
-                kind: "service",
-                ..
-            })
-        ),
-        "{orphan:?}"
-    );
+    not_found(orphan, "service");
     assert_eq!(store.get_rollout("lst-orphan").await?, None);
     assert_eq!(store.get_rollout("lst-late").await?, Some(created));
 
@@ -96,10 +88,7 @@ pub async fn commit_appends_decisions(store: &dyn Store) -> Result<(), StoreErro
     assert_eq!(outcome.decision_ids.len(), 2);
     assert!(outcome.decision_ids[0] > 0 && outcome.decision_ids[0] < outcome.decision_ids[1]);
 
-    let stored = store
-        .get_rollout("app-r")
-        .await?
-        .ok_or_else(|| StoreError::not_found("rollout", "app-r"))?;
+    let stored = stored_rollout(store, "app-r").await?;
     let expected = RolloutRecord {
         revision: 2,
         next_seq: 2,
@@ -150,26 +139,12 @@ pub async fn stale_commit_conflicts(store: &dyn Store) -> Result<(), StoreError>
         stored.map(|r| (r.revision, r.weight)),
         Some((2, Ppm::percent(5)))
     );
-    assert_eq!(
-        store
-            .count_decisions(&DecisionQuery::for_rollout("stale-r"))
-            .await?,
-        1
-    );
+    assert_eq!(decision_count(store, "stale-r").await?, 1);
 
     let mut ghost = rollout("stale-ghost", "stale");
     ghost.revision = 3;
     let missing = store.commit(ramp(&ghost, 5)).await;
-    assert!(
-        matches!(
-            missing,
-            Err(StoreError::NotFound {
-                kind: "rollout",
-                ..
-            })
-        ),
-        "{missing:?}"
-    );
+    not_found(missing, "rollout");
     Ok(())
 }
 
@@ -194,18 +169,10 @@ pub async fn concurrent_commits_one_wins(store: &dyn Store) -> Result<(), StoreE
             .filter(|r| matches!(r, Err(StoreError::Conflict { .. })))
             .count();
         assert_eq!((wins, conflicts), (1, 1), "round {round}: {a:?} / {b:?}");
-        current = store
-            .get_rollout("race-r")
-            .await?
-            .ok_or_else(|| StoreError::not_found("rollout", "race-r"))?;
+        current = stored_rollout(store, "race-r").await?;
         assert_eq!(current.revision, u64::from(round) + 2);
     }
-    assert_eq!(
-        store
-            .count_decisions(&DecisionQuery::for_rollout("race-r"))
-            .await?,
-        20
-    );
+    assert_eq!(decision_count(store, "race-r").await?, 20);
     Ok(())
 }
 
@@ -218,12 +185,10 @@ pub async fn failed_commit_writes_nothing(store: &dyn Store) -> Result<(), Store
     next.weight = Ppm::percent(5);
     let first = RolloutCommit::update(&current, next, vec![decision(Action::Ramp, 0, 5, 6_000)]);
     store.commit(first).await?;
-    let before = store.get_rollout("atom-r").await?;
+    let current = stored_rollout(store, "atom-r").await?;
+    let before = Some(current.clone());
 
     // The state change and the first decision are valid; the second repeats its seq.
-    let Some(current) = before.clone() else {
-        return Err(StoreError::not_found("rollout", "atom-r"));
-    };
     let mut promoted = current.clone();
     promoted.phase = Phase::Promoted;
     promoted.weight = Ppm::FULL;
@@ -253,12 +218,7 @@ pub async fn failed_commit_writes_nothing(store: &dyn Store) -> Result<(), Store
         before,
         "the state is unchanged"
     );
-    assert_eq!(
-        store
-            .count_decisions(&DecisionQuery::for_rollout("atom-r"))
-            .await?,
-        1
-    );
+    assert_eq!(decision_count(store, "atom-r").await?, 1);
     assert!(
         store.stable_history("atom").await?.is_empty(),
         "no stable change"
@@ -277,12 +237,7 @@ pub async fn failed_commit_writes_nothing(store: &dyn Store) -> Result<(), Store
         "{err:?}"
     );
     assert_eq!(store.get_rollout("atom-r").await?, before);
-    assert_eq!(
-        store
-            .count_decisions(&DecisionQuery::for_rollout("atom-r"))
-            .await?,
-        1
-    );
+    assert_eq!(decision_count(store, "atom-r").await?, 1);
     Ok(())
 }
 
@@ -295,10 +250,7 @@ pub async fn invalid_commits_are_rejected(store: &dyn Store) -> Result<(), Store
     let mut advance = RolloutCommit::update(&created, created.clone(), Vec::new());
     advance.record.next_seq = 3;
     store.commit(advance).await?;
-    let current = store
-        .get_rollout("inv-r")
-        .await?
-        .ok_or_else(|| StoreError::not_found("rollout", "inv-r"))?;
+    let current = stored_rollout(store, "inv-r").await?;
     assert_eq!((current.revision, current.next_seq), (2, 3));
 
     let base = || {
@@ -337,12 +289,7 @@ pub async fn invalid_commits_are_rejected(store: &dyn Store) -> Result<(), Store
             "{what}: {err:?}"
         );
     }
-    assert_eq!(
-        store
-            .count_decisions(&DecisionQuery::for_rollout("inv-r"))
-            .await?,
-        0
-    );
+    assert_eq!(decision_count(store, "inv-r").await?, 0);
     assert_eq!(store.get_rollout("inv-r").await?, Some(current));
     Ok(())
 }

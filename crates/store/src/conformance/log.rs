@@ -2,6 +2,7 @@
 
 use rollgate_core::model::{Action, DecisionRecord};
 
+use super::expect::{decision_count, stored_rollout};
 use super::fixtures::{decision, rollout, seed_service};
 use crate::{DecisionQuery, Order, RolloutCommit, Store, StoreError};
 
@@ -83,12 +84,7 @@ pub async fn decisions_paginate(store: &dyn Store) -> Result<(), StoreError> {
         [10_600, 10_700, 10_900, 11_000, 11_200, 11_300]
     );
     assert_eq!(store.count_decisions(&window).await?, 6);
-    assert_eq!(
-        store
-            .count_decisions(&DecisionQuery::for_rollout("page-b"))
-            .await?,
-        10
-    );
+    assert_eq!(decision_count(store, "page-b").await?, 10);
 
     // Page sizes: the default, and the cap.
     store.create_rollout(rollout("page-bulk", "page")).await?;
@@ -119,10 +115,7 @@ async fn append(
     name: &str,
     decisions: Vec<DecisionRecord>,
 ) -> Result<(), StoreError> {
-    let current = store
-        .get_rollout(name)
-        .await?
-        .ok_or_else(|| StoreError::not_found("rollout", name))?;
+    let current = stored_rollout(store, name).await?;
     store
         .commit(RolloutCommit::update(&current, current.clone(), decisions))
         .await?;
