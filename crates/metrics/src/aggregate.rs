@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use rollgate_core::model::UnixMillis;
 use rollgate_core::Cohort;
+use rollgate_core::model::UnixMillis;
 use serde::{Deserialize, Serialize};
 
 use crate::record::DropCounts;
@@ -51,7 +51,11 @@ impl SeriesFilter {
 
     /// Only `rollout`'s traffic in `cohort`: what the analysis compares.
     pub fn cohort_of(rollout: &str, cohort: Cohort) -> SeriesFilter {
-        SeriesFilter { rollout: Some(rollout.into()), cohort: Some(cohort), ..SeriesFilter::default() }
+        SeriesFilter {
+            rollout: Some(rollout.into()),
+            cohort: Some(cohort),
+            ..SeriesFilter::default()
+        }
     }
 
     /// Also requires `service`.
@@ -68,7 +72,8 @@ impl SeriesFilter {
 
     /// True when `key` matches.
     pub fn matches(&self, key: &SeriesKey) -> bool {
-        let part = |want: &Option<Arc<str>>, have: &Arc<str>| want.as_ref().is_none_or(|w| w == have);
+        let part =
+            |want: &Option<Arc<str>>, have: &Arc<str>| want.as_ref().is_none_or(|w| w == have);
         part(&self.service, &key.service)
             && part(&self.rollout, &key.rollout)
             && part(&self.version, &key.version)
@@ -87,9 +92,16 @@ impl Aggregate {
         from: UnixMillis,
         to: UnixMillis,
     ) -> Aggregate {
-        let mut aggregate = Aggregate { from, to, ..Aggregate::default() };
+        let mut aggregate = Aggregate {
+            from,
+            to,
+            ..Aggregate::default()
+        };
         let mut latency = DenseSketch::new();
-        for window in windows.into_iter().filter(|w| from <= w.start && w.start < to) {
+        for window in windows
+            .into_iter()
+            .filter(|w| from <= w.start && w.start < to)
+        {
             aggregate.windows += 1;
             aggregate.dropped.merge(&window.dropped);
             for (_, stats) in window.series.iter().filter(|(key, _)| filter.matches(key)) {
@@ -112,7 +124,12 @@ mod tests {
         assert!(SeriesFilter::all().matches(&key));
         assert!(SeriesFilter::cohort_of("shop-v1.2", Cohort::Canary).matches(&key));
         assert!(!SeriesFilter::cohort_of("shop-v1.2", Cohort::Baseline).matches(&key));
-        assert!(SeriesFilter::all().with_service("shop").with_version("v1.2").matches(&key));
+        assert!(
+            SeriesFilter::all()
+                .with_service("shop")
+                .with_version("v1.2")
+                .matches(&key)
+        );
         assert!(!SeriesFilter::all().with_version("v1.1").matches(&key));
     }
 }

@@ -28,15 +28,24 @@ pub struct Catalog {
 impl Catalog {
     /// The built-in metrics only.
     pub fn builtin() -> Catalog {
-        let metrics = builtins().into_iter().map(|(name, def)| (Arc::from(name), def)).collect();
-        Catalog { metrics, events: Vec::new() }
+        let metrics = builtins()
+            .into_iter()
+            .map(|(name, def)| (Arc::from(name), def))
+            .collect();
+        Catalog {
+            metrics,
+            events: Vec::new(),
+        }
     }
 
     /// Validates the `[[metrics]]` list against the built-ins and each other. Returns every
     /// problem, each with its path (`metrics[1].ratio.numerator`) and a hint.
     pub fn from_specs(specs: &[MetricSpec]) -> Result<Catalog, SpecErrors> {
         let built = build::build(specs)?;
-        Ok(Catalog { metrics: built.metrics, events: built.events })
+        Ok(Catalog {
+            metrics: built.metrics,
+            events: built.events,
+        })
     }
 
     /// The unit of metric `name`, or `None` when there is no such metric: what the condition
@@ -54,7 +63,9 @@ impl Catalog {
     /// statistics; `None` when there is no such metric. Missing data is a value of `None`
     /// with zero samples, never an error.
     pub fn compute(&self, name: &str, aggregate: &Aggregate) -> Option<MetricValue> {
-        self.metrics.get(name).map(|def| compute::compute(def, &aggregate.stats))
+        self.metrics
+            .get(name)
+            .map(|def| compute::compute(def, &aggregate.stats))
     }
 
     /// Every metric name, sorted.
@@ -85,22 +96,50 @@ mod tests {
     use super::*;
 
     fn ratio(name: &str, numerator: &str, denominator: &str) -> MetricSpec {
-        let ratio = RatioSpec { numerator: numerator.into(), denominator: denominator.into() };
-        MetricSpec { name: name.into(), ratio: Some(ratio), ..MetricSpec::default() }
+        let ratio = RatioSpec {
+            numerator: numerator.into(),
+            denominator: denominator.into(),
+        };
+        MetricSpec {
+            name: name.into(),
+            ratio: Some(ratio),
+            ..MetricSpec::default()
+        }
     }
 
     fn mean(name: &str, event: &str, unit: Option<&str>) -> MetricSpec {
-        let mean = MeanSpec { event: event.into(), unit: unit.map(Into::into) };
-        MetricSpec { name: name.into(), mean: Some(mean), ..MetricSpec::default() }
+        let mean = MeanSpec {
+            event: event.into(),
+            unit: unit.map(Into::into),
+        };
+        MetricSpec {
+            name: name.into(),
+            mean: Some(mean),
+            ..MetricSpec::default()
+        }
     }
 
     fn quantile(name: &str, event: &str, q: f64) -> MetricSpec {
-        let quantile = QuantileSpec { event: event.into(), q, unit: None };
-        MetricSpec { name: name.into(), quantile: Some(quantile), ..MetricSpec::default() }
+        let quantile = QuantileSpec {
+            event: event.into(),
+            q,
+            unit: None,
+        };
+        MetricSpec {
+            name: name.into(),
+            quantile: Some(quantile),
+            ..MetricSpec::default()
+        }
     }
 
     fn counter(name: &str, event: &str) -> MetricSpec {
-        MetricSpec { name: name.into(), counter: Some(CounterSpec { event: event.into() }), ..MetricSpec::default() }
+        MetricSpec {
+            name: name.into(),
+            counter: Some(CounterSpec {
+                event: event.into(),
+            }),
+            ..MetricSpec::default()
+        }
     }
 
     fn errors(specs: &[MetricSpec]) -> String {
@@ -138,13 +177,32 @@ mod tests {
         assert_eq!(c.unit("avg_cart_value"), Some(MetricUnit::Number));
         assert_eq!(c.unit("p95_page_load"), Some(MetricUnit::DurationMs));
         assert_eq!(c.unit("p75_latency"), Some(MetricUnit::DurationMs));
-        for event in ["conversion", "exposure", "page_load_ms", "checkout", "click"] {
+        for event in [
+            "conversion",
+            "exposure",
+            "page_load_ms",
+            "checkout",
+            "click",
+        ] {
             assert_eq!(c.unit(event), Some(MetricUnit::Count), "{event}");
         }
         let events: Vec<&str> = c.events().collect();
-        assert_eq!(events, ["conversion", "exposure", "page_load_ms", "cart_value", "checkout", "click"]);
+        assert_eq!(
+            events,
+            [
+                "conversion",
+                "exposure",
+                "page_load_ms",
+                "cart_value",
+                "checkout",
+                "click"
+            ]
+        );
         let rate = c.get("checkout_rate").unwrap();
-        let expected = MetricDef::Ratio { numerator: CountSource::Event("checkout".into()), denominator: CountSource::Requests };
+        let expected = MetricDef::Ratio {
+            numerator: CountSource::Event("checkout".into()),
+            denominator: CountSource::Requests,
+        };
         assert_eq!(rate, &expected);
     }
 
@@ -157,7 +215,10 @@ mod tests {
             ratio("Bad Name", "a", "b"),
             ratio("dup", "a", "b"),
             ratio("dup", "a", "b"),
-            MetricSpec { name: "nothing".into(), ..MetricSpec::default() },
+            MetricSpec {
+                name: "nothing".into(),
+                ..MetricSpec::default()
+            },
             both,
             ratio("slow_share", "p99_latency", "requests"),
             ratio("typo", "reqeusts", "requests"),
@@ -186,12 +247,23 @@ mod tests {
 
     #[test]
     fn an_event_may_not_take_another_metrics_name() {
-        let text = errors(&[mean("conversion", "value", None), mean("avg_x", "conversion", None)]);
+        let text = errors(&[
+            mean("conversion", "value", None),
+            mean("avg_x", "conversion", None),
+        ]);
         assert_eq!(
             text,
             r#"metrics[1].mean.event: event "conversion" has the name of the metric at metrics[0], but every event already has a counter metric of its own name; rename that metric"#
         );
-        let text = errors(&[ratio("per_request", "x", "requests"), counter("r", "requests")]);
-        assert!(text.contains(r#"metrics[1].counter.event: event "requests" has the name of a built-in metric"#), "{text}");
+        let text = errors(&[
+            ratio("per_request", "x", "requests"),
+            counter("r", "requests"),
+        ]);
+        assert!(
+            text.contains(
+                r#"metrics[1].counter.event: event "requests" has the name of a built-in metric"#
+            ),
+            "{text}"
+        );
     }
 }

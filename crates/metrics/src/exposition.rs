@@ -17,7 +17,7 @@ use rollgate_core::model::UnixMillis;
 
 use self::names::*;
 use self::totals::{SeriesTotals, Totals};
-use crate::record::{DropCounts, DropReason, ErrorSide, EVENT_VALUE_SCALE};
+use crate::record::{DropCounts, DropReason, EVENT_VALUE_SCALE, ErrorSide};
 use crate::series::SeriesKey;
 use crate::stats::LATENCY_BUCKETS_US;
 use crate::window::Window;
@@ -26,7 +26,8 @@ use crate::window::Window;
 pub const CONTENT_TYPE: &str = prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
 
 /// The `Content-Type` of [`Exposition::render_openmetrics`].
-pub const OPENMETRICS_CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+pub const OPENMETRICS_CONTENT_TYPE: &str =
+    "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// Cumulative request, latency, error, event and drop totals per series, shared between the
 /// thread that feeds closed windows and the `/metrics` handler. Cloning shares the totals.
@@ -41,7 +42,9 @@ impl Exposition {
     /// Empty totals tracking at most `max_series` series (records of more are counted as
     /// dropped, `series_cap`).
     pub fn new(max_series: usize) -> Exposition {
-        Exposition { totals: Arc::new(Mutex::new(Totals::new(max_series))) }
+        Exposition {
+            totals: Arc::new(Mutex::new(Totals::new(max_series))),
+        }
     }
 
     /// Adds a closed window to the totals.
@@ -88,15 +91,27 @@ impl Exposition {
 impl Collector for Exposition {
     fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
         let totals = self.lock();
-        let series: Vec<(Labels<'_>, &SeriesTotals)> =
-            totals.series.iter().map(|(key, t)| (labels(key), t)).collect();
+        let series: Vec<(Labels<'_>, &SeriesTotals)> = totals
+            .series
+            .iter()
+            .map(|(key, t)| (labels(key), t))
+            .collect();
         encode_requests(&mut encoder, &series)?;
         encode_latency(&mut encoder, &series)?;
         encode_errors(&mut encoder, &series)?;
         encode_events(&mut encoder, &series)?;
-        let mut m = encoder.encode_descriptor(DROPPED, "Records not counted, by reason.", None, MetricType::Counter)?;
+        let mut m = encoder.encode_descriptor(
+            DROPPED,
+            "Records not counted, by reason.",
+            None,
+            MetricType::Counter,
+        )?;
         for reason in DropReason::ALL {
-            counter(&mut m, &[(REASON, reason.as_str())], totals.dropped.get(reason))?;
+            counter(
+                &mut m,
+                &[(REASON, reason.as_str())],
+                totals.dropped.get(reason),
+            )?;
         }
         Ok(())
     }
@@ -105,9 +120,19 @@ impl Collector for Exposition {
 type Series<'a> = [(Labels<'a>, &'a SeriesTotals)];
 
 fn encode_requests(encoder: &mut DescriptorEncoder<'_>, series: &Series<'_>) -> std::fmt::Result {
-    let mut m = encoder.encode_descriptor(REQUESTS, "Requests by status class.", None, MetricType::Counter)?;
+    let mut m = encoder.encode_descriptor(
+        REQUESTS,
+        "Requests by status class.",
+        None,
+        MetricType::Counter,
+    )?;
     for (l, t) in series {
-        let counts = t.requests.status.iter().copied().chain([t.requests.no_status]);
+        let counts = t
+            .requests
+            .status
+            .iter()
+            .copied()
+            .chain([t.requests.no_status]);
         for (class, n) in CODE_CLASSES.iter().zip(counts) {
             counter(&mut m, &with(l, (CODE_CLASS, class)), n)?;
         }
@@ -123,11 +148,20 @@ fn encode_requests(encoder: &mut DescriptorEncoder<'_>, series: &Series<'_>) -> 
 fn encode_latency(encoder: &mut DescriptorEncoder<'_>, series: &Series<'_>) -> std::fmt::Result {
     let help = "Request latency in seconds.";
     let mut m = encoder.encode_descriptor(REQUEST_DURATION, help, None, MetricType::Histogram)?;
-    let bounds: Vec<f64> = LATENCY_BUCKETS_US.iter().map(|&us| us as f64 / 1e6).chain([f64::INFINITY]).collect();
+    let bounds: Vec<f64> = LATENCY_BUCKETS_US
+        .iter()
+        .map(|&us| us as f64 / 1e6)
+        .chain([f64::INFINITY])
+        .collect();
     for (l, t) in series {
-        let buckets: Vec<(f64, u64)> = bounds.iter().copied().zip(t.buckets.iter().copied()).collect();
+        let buckets: Vec<(f64, u64)> = bounds
+            .iter()
+            .copied()
+            .zip(t.buckets.iter().copied())
+            .collect();
         let sum = t.latency_sum_us as f64 / 1e6;
-        m.encode_family(l)?.encode_histogram::<NoLabelSet>(sum, t.latency_count, &buckets, None)?;
+        m.encode_family(l)?
+            .encode_histogram::<NoLabelSet>(sum, t.latency_count, &buckets, None)?;
     }
     Ok(())
 }
@@ -137,7 +171,11 @@ fn encode_errors(encoder: &mut DescriptorEncoder<'_>, series: &Series<'_>) -> st
     let mut m = encoder.encode_descriptor(ERRORS, help, None, MetricType::Counter)?;
     for (l, t) in series {
         for side in ErrorSide::ALL {
-            counter(&mut m, &with(l, (SIDE, side.as_str())), t.requests.errors_on(side))?;
+            counter(
+                &mut m,
+                &with(l, (SIDE, side.as_str())),
+                t.requests.errors_on(side),
+            )?;
         }
     }
     let help = "5xx responses charged to the version: the numerator of error_rate.";
@@ -149,7 +187,8 @@ fn encode_errors(encoder: &mut DescriptorEncoder<'_>, series: &Series<'_>) -> st
 }
 
 fn encode_events(encoder: &mut DescriptorEncoder<'_>, series: &Series<'_>) -> std::fmt::Result {
-    let mut m = encoder.encode_descriptor(EVENTS, "Client events by name.", None, MetricType::Counter)?;
+    let mut m =
+        encoder.encode_descriptor(EVENTS, "Client events by name.", None, MetricType::Counter)?;
     for (l, t) in series {
         for (name, (count, _)) in &t.events {
             counter(&mut m, &with(l, (EVENT, name)), *count)?;
@@ -160,22 +199,34 @@ fn encode_events(encoder: &mut DescriptorEncoder<'_>, series: &Series<'_>) -> st
     for (l, t) in series {
         for (name, (_, sum)) in &t.events {
             let value = *sum as f64 / EVENT_VALUE_SCALE;
-            m.encode_family(&with(l, (EVENT, name)))?.encode_gauge(&value)?;
+            m.encode_family(&with(l, (EVENT, name)))?
+                .encode_gauge(&value)?;
         }
     }
     Ok(())
 }
 
 fn labels(key: &SeriesKey) -> Labels<'_> {
-    [(SERVICE, &key.service), (ROLLOUT, &key.rollout), (VERSION, &key.version), (COHORT, key.cohort.as_str())]
+    [
+        (SERVICE, &key.service),
+        (ROLLOUT, &key.rollout),
+        (VERSION, &key.version),
+        (COHORT, key.cohort.as_str()),
+    ]
 }
 
 fn with<'a>(labels: &Labels<'a>, extra: (&'static str, &'a str)) -> [(&'static str, &'a str); 5] {
     [labels[0], labels[1], labels[2], labels[3], extra]
 }
 
-fn counter(metric: &mut MetricEncoder<'_>, labels: &impl EncodeLabelSet, value: u64) -> std::fmt::Result {
-    metric.encode_family(labels)?.encode_counter::<NoLabelSet, _, u64>(&value, None)
+fn counter(
+    metric: &mut MetricEncoder<'_>,
+    labels: &impl EncodeLabelSet,
+    value: u64,
+) -> std::fmt::Result {
+    metric
+        .encode_family(labels)?
+        .encode_counter::<NoLabelSet, _, u64>(&value, None)
 }
 
 #[cfg(test)]
@@ -193,7 +244,10 @@ mod tests {
         stats.latency.buckets[0] = requests;
         stats.latency.moments.n = requests;
         stats.latency.moments.sum = i128::from(requests) * 2_000;
-        w.series.insert(SeriesKey::new("shop", "shop-v1.2", "v1.2", Cohort::Canary), stats);
+        w.series.insert(
+            SeriesKey::new("shop", "shop-v1.2", "v1.2", Cohort::Canary),
+            stats,
+        );
         w.dropped.late = 1;
         w
     }
@@ -215,9 +269,17 @@ mod tests {
             format!("rollgate_errors_total{{{labels},side=\"proxy\"}} 0"),
             r#"rollgate_dropped_records_total{reason="late"} 2"#.to_string(),
         ] {
-            assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
+            assert!(
+                text.lines().any(|l| l == line),
+                "missing {line:?} in\n{text}"
+            );
         }
-        assert!(exposition.render_openmetrics().unwrap().ends_with("# EOF\n"));
+        assert!(
+            exposition
+                .render_openmetrics()
+                .unwrap()
+                .ends_with("# EOF\n")
+        );
     }
 
     #[test]
@@ -226,11 +288,16 @@ mod tests {
         exposition.add_window(&window(0, 3));
         let mut other = window(0, 5);
         let stats = other.series.pop_first().unwrap().1;
-        other.series.insert(SeriesKey::new("shop", "", "v1.1", Cohort::Stable), stats);
+        other
+            .series
+            .insert(SeriesKey::new("shop", "", "v1.1", Cohort::Stable), stats);
         exposition.add_window(&other);
         let text = exposition.render().unwrap();
         assert!(!text.contains("v1.1"));
-        assert!(text.contains(r#"rollgate_dropped_records_total{reason="series_cap"} 5"#), "{text}");
+        assert!(
+            text.contains(r#"rollgate_dropped_records_total{reason="series_cap"} 5"#),
+            "{text}"
+        );
         exposition.forget_idle(1_000);
         assert!(!exposition.render().unwrap().contains("v1.2"));
     }

@@ -18,23 +18,25 @@ mod window;
 
 pub use aggregate::{Aggregate, SeriesFilter};
 pub use catalog::{
-    builtins, Catalog, CountSource, CounterSpec, MeanSpec, MetricDef, MetricSpec, QuantileSpec, RatioSpec, ValueSource,
-    LATENCY,
+    Catalog, CountSource, CounterSpec, LATENCY, MeanSpec, MetricDef, MetricSpec, QuantileSpec,
+    RatioSpec, ValueSource, builtins,
 };
-pub use exposition::{names, Exposition, CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE};
+pub use exposition::{CONTENT_TYPE, Exposition, OPENMETRICS_CONTENT_TYPE, names};
 pub use moments::{Moments, U256};
 pub use record::{
-    event_value_units, DropCounts, DropReason, ErrorSide, EventRecord, RequestRecord, EVENT_VALUE_SCALE,
-    MAX_EVENT_VALUE,
+    DropCounts, DropReason, EVENT_VALUE_SCALE, ErrorSide, EventRecord, MAX_EVENT_VALUE,
+    RequestRecord, event_value_units,
 };
 pub use recorder::{RecordError, Recorder, RecorderConfig, ShardHandle};
 pub use series::{
-    is_event_name, EventId, Registry, RegistryError, RegistryLimits, SeriesId, SeriesKey, MAX_EVENT_NAME_LEN,
+    EventId, MAX_EVENT_NAME_LEN, Registry, RegistryError, RegistryLimits, SeriesId, SeriesKey,
+    is_event_name,
 };
 pub use shard::{Shard, WindowConfig};
-pub use sketch::{BinOutOfRange, DenseSketch, Sketch, RELATIVE_ACCURACY};
+pub use sketch::{BinOutOfRange, DenseSketch, RELATIVE_ACCURACY, Sketch};
 pub use stats::{
-    latency_bucket, EventStats, LatencyBuckets, LatencyStats, RequestCounts, SeriesStats, LATENCY_BUCKETS_US,
+    EventStats, LATENCY_BUCKETS_US, LatencyBuckets, LatencyStats, RequestCounts, SeriesStats,
+    latency_bucket,
 };
 pub use store::{InsertError, InsertOutcome, StoreConfig, WindowStore};
 pub use value::{MetricUnit, MetricValue, SufficientStats};

@@ -33,14 +33,16 @@ impl Moments {
     pub fn observe(&mut self, x: i64) {
         self.n += 1;
         self.sum += i128::from(x);
-        self.sum_sq = self.sum_sq.add(U256::from(x.unsigned_abs() as u128 * x.unsigned_abs() as u128));
+        self.sum_sq = self.sum_sq.saturating_add(U256::from(
+            x.unsigned_abs() as u128 * x.unsigned_abs() as u128,
+        ));
     }
 
     /// Adds every observation of `other`.
     pub fn merge(&mut self, other: &Moments) {
         self.n += other.n;
         self.sum += other.sum;
-        self.sum_sq = self.sum_sq.add(other.sum_sq);
+        self.sum_sq = self.sum_sq.saturating_add(other.sum_sq);
     }
 
     /// The mean, or `None` without observations.
@@ -73,11 +75,18 @@ impl U256 {
 
     /// `self + other`, saturating at the largest value (unreachable for sums of squares of
     /// 64-bit values over fewer than 2^128 observations).
-    pub fn add(self, other: U256) -> U256 {
+    pub fn saturating_add(self, other: U256) -> U256 {
         let (lo, carry) = self.lo.overflowing_add(other.lo);
-        match self.hi.checked_add(other.hi).and_then(|hi| hi.checked_add(u128::from(carry))) {
+        match self
+            .hi
+            .checked_add(other.hi)
+            .and_then(|hi| hi.checked_add(u128::from(carry)))
+        {
             Some(hi) => U256 { hi, lo },
-            None => U256 { hi: u128::MAX, lo: u128::MAX },
+            None => U256 {
+                hi: u128::MAX,
+                lo: u128::MAX,
+            },
         }
     }
 
@@ -87,7 +96,10 @@ impl U256 {
             return U256::ZERO;
         }
         let (lo, borrow) = self.lo.overflowing_sub(other.lo);
-        U256 { hi: self.hi - other.hi - u128::from(borrow), lo }
+        U256 {
+            hi: self.hi - other.hi - u128::from(borrow),
+            lo,
+        }
     }
 
     /// The full product of two 128-bit numbers.
@@ -99,7 +111,9 @@ impl U256 {
         let mid1 = U256::from(a1 * b0).shl64();
         let mid2 = U256::from(a0 * b1).shl64();
         let high = U256 { hi: a1 * b1, lo: 0 };
-        low.add(mid1).add(mid2).add(high)
+        low.saturating_add(mid1)
+            .saturating_add(mid2)
+            .saturating_add(high)
     }
 
     /// The nearest `f64`.
@@ -108,7 +122,10 @@ impl U256 {
     }
 
     fn shl64(self) -> U256 {
-        U256 { hi: (self.hi << 64) | (self.lo >> 64), lo: self.lo << 64 }
+        U256 {
+            hi: (self.hi << 64) | (self.lo >> 64),
+            lo: self.lo << 64,
+        }
     }
 }
 
@@ -165,10 +182,13 @@ mod tests {
         let p = U256::mul(max, max);
         assert_eq!(<(u128, u128)>::from(p), (max - 1, 1));
         assert_eq!(U256::from(5).saturating_sub(U256::from(7)), U256::ZERO);
-        let carry = U256::from(max).add(U256::from(1));
+        let carry = U256::from(max).saturating_add(U256::from(1));
         assert_eq!(<(u128, u128)>::from(carry), (1, 0));
         assert_eq!(carry.saturating_sub(U256::from(1)), U256::from(max));
-        assert_eq!(U256::from((max, max)).add(U256::from(1)), U256::from((max, max)));
+        assert_eq!(
+            U256::from((max, max)).saturating_add(U256::from(1)),
+            U256::from((max, max))
+        );
     }
 
     proptest! {

@@ -192,7 +192,13 @@ mod tests {
     use super::*;
 
     fn record(status: u16, error: Option<ErrorSide>) -> RequestRecord {
-        RequestRecord { series: SeriesId(0), status, latency_us: 1, bytes_out: 0, error }
+        RequestRecord {
+            series: SeriesId(0),
+            status,
+            latency_us: 1,
+            bytes_out: 0,
+            error,
+        }
     }
 
     #[test]
@@ -211,7 +217,10 @@ mod tests {
     fn event_values_are_exact_millionths_within_range() {
         assert_eq!(event_value_units(1.5), Some(1_500_000));
         assert_eq!(event_value_units(-0.000_001), Some(-1));
-        assert_eq!(event_value_units(MAX_EVENT_VALUE), Some(9_000_000_000_000_000_000));
+        assert_eq!(
+            event_value_units(MAX_EVENT_VALUE),
+            Some(9_000_000_000_000_000_000)
+        );
         assert_eq!(event_value_units(1e13), None);
         assert_eq!(event_value_units(f64::NAN), None);
         assert_eq!(event_value_units(f64::INFINITY), None);

@@ -59,7 +59,10 @@ thread_local! {
 
 impl Recorder {
     /// A recorder; `declared_events` (the events metric definitions use) are always accepted.
-    pub fn new<'a>(config: RecorderConfig, declared_events: impl IntoIterator<Item = &'a str>) -> Recorder {
+    pub fn new<'a>(
+        config: RecorderConfig,
+        declared_events: impl IntoIterator<Item = &'a str>,
+    ) -> Recorder {
         Recorder {
             id: NEXT_RECORDER.fetch_add(1, Ordering::Relaxed),
             config,
@@ -105,15 +108,27 @@ impl Recorder {
         name: &str,
         value: Option<f64>,
     ) -> Result<(), RecordError> {
-        let resolved = self.registry.series(key).and_then(|series| Ok((series, self.registry.event(name)?)));
+        let resolved = self
+            .registry
+            .series(key)
+            .and_then(|series| Ok((series, self.registry.event(name)?)));
         match resolved {
-            Ok((series, event)) => {
-                self.record_event(at, &EventRecord { series, event, value }).map_err(RecordError::Dropped)
-            }
+            Ok((series, event)) => self
+                .record_event(
+                    at,
+                    &EventRecord {
+                        series,
+                        event,
+                        value,
+                    },
+                )
+                .map_err(RecordError::Dropped),
             Err(e) => {
                 let reason = match e {
                     RegistryError::SeriesCap { .. } => DropReason::SeriesCap,
-                    RegistryError::EventCap { .. } | RegistryError::InvalidEventName(_) => DropReason::EventCap,
+                    RegistryError::EventCap { .. } | RegistryError::InvalidEventName(_) => {
+                        DropReason::EventCap
+                    }
                 };
                 self.drop_record(at, reason);
                 Err(e.into())
@@ -173,7 +188,10 @@ impl ShardHandle {
 
 /// Merges `window` into the window of the same start in `closed`, or appends it.
 fn merge_into(closed: &mut Vec<Window>, window: Window) {
-    match closed.iter_mut().find(|w| w.start == window.start && w.width_ms == window.width_ms) {
+    match closed
+        .iter_mut()
+        .find(|w| w.start == window.start && w.width_ms == window.width_ms)
+    {
         // Same start and width, so the merge cannot fail.
         Some(existing) => existing.absorb(window).unwrap_or_default(),
         None => closed.push(window),
@@ -202,7 +220,13 @@ mod tests {
                 let recorder = recorder.clone();
                 std::thread::spawn(move || {
                     for i in 0..10_000 {
-                        let record = RequestRecord { series, status: 200, latency_us: i, bytes_out: 1, error: None };
+                        let record = RequestRecord {
+                            series,
+                            status: 200,
+                            latency_us: i,
+                            bytes_out: 1,
+                            error: None,
+                        };
                         recorder.record_request(i as i64 % 2_000, &record);
                     }
                 })
@@ -210,26 +234,56 @@ mod tests {
             .collect();
         threads.into_iter().for_each(|t| t.join().unwrap());
         let closed = recorder.close_until(2_000);
-        assert_eq!(closed.iter().map(|w| w.start).collect::<Vec<_>>(), vec![0, 1_000]);
-        let total: u64 = closed.iter().map(|w| w.series[&key].requests.requests).sum();
+        assert_eq!(
+            closed.iter().map(|w| w.start).collect::<Vec<_>>(),
+            vec![0, 1_000]
+        );
+        let total: u64 = closed
+            .iter()
+            .map(|w| w.series[&key].requests.requests)
+            .sum();
         assert_eq!(total, 40_000);
-        assert_eq!(lock(&recorder.shards).len(), 0, "shards of finished threads are forgotten");
+        assert_eq!(
+            lock(&recorder.shards).len(),
+            0,
+            "shards of finished threads are forgotten"
+        );
     }
 
     #[test]
     fn named_events_resolve_or_count_as_dropped() {
-        let config = RecorderConfig { limits: RegistryLimits { max_series: 1, max_event_names: 0 }, ..Default::default() };
+        let config = RecorderConfig {
+            limits: RegistryLimits {
+                max_series: 1,
+                max_event_names: 0,
+            },
+            ..Default::default()
+        };
         let recorder = Recorder::new(config, ["conversion"]);
         let key = SeriesKey::new("shop", "r", "v1", Cohort::Canary);
-        recorder.record_event_named(10, &key, "conversion", None).unwrap();
-        let err = recorder.record_event_named(10, &key, "click", None).unwrap_err();
-        assert!(matches!(err, RecordError::Registry(RegistryError::EventCap { .. })));
+        recorder
+            .record_event_named(10, &key, "conversion", None)
+            .unwrap();
+        let err = recorder
+            .record_event_named(10, &key, "click", None)
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            RecordError::Registry(RegistryError::EventCap { .. })
+        ));
         let other = SeriesKey::new("shop", "r", "v2", Cohort::Canary);
-        assert!(recorder.record_event_named(10, &other, "conversion", None).is_err());
+        assert!(
+            recorder
+                .record_event_named(10, &other, "conversion", None)
+                .is_err()
+        );
         let closed = recorder.close_until(1_000);
         assert_eq!(closed.len(), 1);
         assert_eq!(closed[0].series[&key].events["conversion"].count, 1);
-        assert_eq!((closed[0].dropped.event_cap, closed[0].dropped.series_cap), (1, 1));
+        assert_eq!(
+            (closed[0].dropped.event_cap, closed[0].dropped.series_cap),
+            (1, 1)
+        );
     }
 
     #[test]
@@ -238,7 +292,13 @@ mod tests {
         let key = SeriesKey::new("shop", "", "v1", Cohort::Stable);
         let series = recorder.registry().series(&key).unwrap();
         let handle = recorder.shard();
-        let record = RequestRecord { series, status: 404, latency_us: 5, bytes_out: 0, error: None };
+        let record = RequestRecord {
+            series,
+            status: 404,
+            latency_us: 5,
+            bytes_out: 0,
+            error: None,
+        };
         handle.lock().record_request(0, &record);
         let closed = recorder.close_until(1_000);
         assert_eq!(closed[0].series[&key].requests.status[3], 1);

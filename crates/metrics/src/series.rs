@@ -104,14 +104,23 @@ struct Inner {
 impl SeriesKey {
     /// A key from its parts.
     pub fn new(service: &str, rollout: &str, version: &str, cohort: Cohort) -> SeriesKey {
-        SeriesKey { service: service.into(), rollout: rollout.into(), version: version.into(), cohort }
+        SeriesKey {
+            service: service.into(),
+            rollout: rollout.into(),
+            version: version.into(),
+            cohort,
+        }
     }
 }
 
 impl fmt::Display for SeriesKey {
     /// `service/rollout/version/cohort`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}/{}/{}", self.service, self.rollout, self.version, self.cohort)
+        write!(
+            f,
+            "{}/{}/{}/{}",
+            self.service, self.rollout, self.version, self.cohort
+        )
     }
 }
 
@@ -123,14 +132,20 @@ impl fmt::Debug for SeriesKey {
 
 impl Default for RegistryLimits {
     fn default() -> RegistryLimits {
-        RegistryLimits { max_series: 10_000, max_event_names: 200 }
+        RegistryLimits {
+            max_series: 10_000,
+            max_event_names: 200,
+        }
     }
 }
 
 impl Registry {
     /// A registry with `limits`; `declared_events` (the events metric definitions use) are
     /// always accepted and do not count against the event-name cap.
-    pub fn new<'a>(limits: RegistryLimits, declared_events: impl IntoIterator<Item = &'a str>) -> Registry {
+    pub fn new<'a>(
+        limits: RegistryLimits,
+        declared_events: impl IntoIterator<Item = &'a str>,
+    ) -> Registry {
         let mut inner = Inner::default();
         for name in declared_events {
             if is_event_name(name) && !inner.events.contains_key(name) {
@@ -138,7 +153,11 @@ impl Registry {
             }
         }
         inner.declared = inner.names.len();
-        Registry { limits, inner: RwLock::new(inner), rejections: AtomicU64::new(0) }
+        Registry {
+            limits,
+            inner: RwLock::new(inner),
+            rejections: AtomicU64::new(0),
+        }
     }
 
     /// The limits this registry enforces.
@@ -157,7 +176,11 @@ impl Registry {
         }
         if inner.series.len() >= self.limits.max_series {
             let rejections = self.rejections.fetch_add(1, Ordering::Relaxed) + 1;
-            return Err(RegistryError::SeriesCap { cap: self.limits.max_series, key: key.clone(), rejections });
+            return Err(RegistryError::SeriesCap {
+                cap: self.limits.max_series,
+                key: key.clone(),
+                rejections,
+            });
         }
         let id = SeriesId(u32::try_from(inner.keys.len()).unwrap_or(u32::MAX));
         inner.keys.push(key.clone());
@@ -180,7 +203,11 @@ impl Registry {
         if inner.names.len() - inner.declared >= self.limits.max_event_names {
             let rejections = self.rejections.fetch_add(1, Ordering::Relaxed) + 1;
             let cap = self.limits.max_event_names;
-            return Err(RegistryError::EventCap { cap, name: name.to_string(), rejections });
+            return Err(RegistryError::EventCap {
+                cap,
+                name: name.to_string(),
+                rejections,
+            });
         }
         Ok(inner.intern_event(name))
     }
@@ -259,7 +286,13 @@ mod tests {
 
     #[test]
     fn interns_series_once_and_enforces_the_cap() {
-        let registry = Registry::new(RegistryLimits { max_series: 2, max_event_names: 1 }, []);
+        let registry = Registry::new(
+            RegistryLimits {
+                max_series: 2,
+                max_event_names: 1,
+            },
+            [],
+        );
         let a = registry.series(&key("v1")).unwrap();
         assert_eq!(registry.series(&key("v1")).unwrap(), a);
         let b = registry.series(&key("v2")).unwrap();
@@ -274,18 +307,37 @@ mod tests {
         assert_eq!(registry.series_count(), 1);
         let c = registry.series(&key("v3")).unwrap();
         assert_ne!(c, a, "ids are never reused");
-        assert_eq!(registry.key(a), Some(key("v1")), "retired ids still resolve");
+        assert_eq!(
+            registry.key(a),
+            Some(key("v1")),
+            "retired ids still resolve"
+        );
     }
 
     #[test]
     fn declared_events_are_always_accepted() {
-        let registry = Registry::new(RegistryLimits { max_series: 1, max_event_names: 1 }, ["conversion", "exposure"]);
+        let registry = Registry::new(
+            RegistryLimits {
+                max_series: 1,
+                max_event_names: 1,
+            },
+            ["conversion", "exposure"],
+        );
         let conversion = registry.event("conversion").unwrap();
-        assert_eq!(registry.event_name(conversion).as_deref(), Some("conversion"));
+        assert_eq!(
+            registry.event_name(conversion).as_deref(),
+            Some("conversion")
+        );
         registry.event("click").unwrap();
-        assert!(matches!(registry.event("scroll"), Err(RegistryError::EventCap { cap: 1, .. })));
+        assert!(matches!(
+            registry.event("scroll"),
+            Err(RegistryError::EventCap { cap: 1, .. })
+        ));
         registry.event("exposure").unwrap();
-        assert!(matches!(registry.event("Bad-Name"), Err(RegistryError::InvalidEventName(_))));
+        assert!(matches!(
+            registry.event("Bad-Name"),
+            Err(RegistryError::InvalidEventName(_))
+        ));
     }
 
     #[test]
@@ -303,7 +355,13 @@ mod tests {
     #[test]
     fn keys_serialize_by_name() {
         let json = serde_json::to_string(&key("v1.2")).unwrap();
-        assert_eq!(json, r#"{"service":"shop","rollout":"shop-v1.2","version":"v1.2","cohort":"canary"}"#);
-        assert_eq!(serde_json::from_str::<SeriesKey>(&json).unwrap(), key("v1.2"));
+        assert_eq!(
+            json,
+            r#"{"service":"shop","rollout":"shop-v1.2","version":"v1.2","cohort":"canary"}"#
+        );
+        assert_eq!(
+            serde_json::from_str::<SeriesKey>(&json).unwrap(),
+            key("v1.2")
+        );
     }
 }

@@ -9,10 +9,12 @@ use rollgate_core::model::UnixMillis;
 use serde::{Deserialize, Serialize};
 
 use crate::moments::Moments;
-use crate::record::{event_value_units, DropCounts, DropReason, EventRecord, RequestRecord};
+use crate::record::{DropCounts, DropReason, EventRecord, RequestRecord, event_value_units};
 use crate::series::{EventId, Registry, SeriesId};
 use crate::sketch::DenseSketch;
-use crate::stats::{latency_bucket, EventStats, LatencyBuckets, LatencyStats, RequestCounts, SeriesStats};
+use crate::stats::{
+    EventStats, LatencyBuckets, LatencyStats, RequestCounts, SeriesStats, latency_bucket,
+};
 use crate::window::Window;
 
 /// How records are cut into windows.
@@ -68,15 +70,26 @@ struct IdHasher(u64);
 
 impl Default for WindowConfig {
     fn default() -> WindowConfig {
-        WindowConfig { width_ms: 1_000, max_open_windows: 64 }
+        WindowConfig {
+            width_ms: 1_000,
+            max_open_windows: 64,
+        }
     }
 }
 
 impl Shard {
     /// An empty shard.
     pub fn new(config: WindowConfig) -> Shard {
-        let config = WindowConfig { width_ms: config.width_ms.max(1), ..config };
-        Shard { config, open: Vec::new(), last: 0, pending: DropCounts::default() }
+        let config = WindowConfig {
+            width_ms: config.width_ms.max(1),
+            ..config
+        };
+        Shard {
+            config,
+            open: Vec::new(),
+            last: 0,
+            pending: DropCounts::default(),
+        }
     }
 
     /// The window configuration.
@@ -91,7 +104,11 @@ impl Shard {
             self.pending.window_cap += 1;
             return;
         };
-        window.series.entry(record.series).or_default().record(record);
+        window
+            .series
+            .entry(record.series)
+            .or_default()
+            .record(record);
     }
 
     /// Records one client event that happened at `at`. An event whose value is not finite or
@@ -107,7 +124,12 @@ impl Shard {
             return Err(DropReason::WindowCap);
         };
         let units = units.inspect_err(|&reason| window.dropped.add(reason, 1))?;
-        window.series.entry(event.series).or_default().event(event.event).record(units);
+        window
+            .series
+            .entry(event.series)
+            .or_default()
+            .event(event.event)
+            .record(units);
         Ok(())
     }
 
@@ -128,12 +150,18 @@ impl Shard {
         self.open = open;
         self.last = 0;
         let resolver = registry.resolver();
-        let mut closed: Vec<Window> = closing.into_iter().map(|w| w.close(&resolver, self.config.width_ms)).collect();
+        let mut closed: Vec<Window> = closing
+            .into_iter()
+            .map(|w| w.close(&resolver, self.config.width_ms))
+            .collect();
         closed.sort_unstable_by_key(|w| w.start);
         if !self.pending.is_empty() {
             if closed.is_empty() {
                 let width = self.config.width_ms;
-                closed.push(Window::new(Window::start_of(now, width) - i64::from(width), width));
+                closed.push(Window::new(
+                    Window::start_of(now, width) - i64::from(width),
+                    width,
+                ));
             }
             closed[0].dropped.merge(&std::mem::take(&mut self.pending));
         }
@@ -147,7 +175,10 @@ impl Shard {
 
     #[inline]
     fn window(&mut self, at: UnixMillis) -> Option<&mut OpenWindow> {
-        let hit = self.open.get(self.last).is_some_and(|w| w.start <= at && at < w.end);
+        let hit = self
+            .open
+            .get(self.last)
+            .is_some_and(|w| w.start <= at && at < w.end);
         if !hit {
             self.last = self.find_or_open(at)?;
         }
@@ -164,7 +195,12 @@ impl Shard {
             return None;
         }
         let end = start + i64::from(self.config.width_ms);
-        self.open.push(OpenWindow { start, end, series: HashMap::default(), dropped: DropCounts::default() });
+        self.open.push(OpenWindow {
+            start,
+            end,
+            series: HashMap::default(),
+            dropped: DropCounts::default(),
+        });
         Some(self.open.len() - 1)
     }
 }
@@ -176,7 +212,11 @@ impl OpenWindow {
         for (id, acc) in self.series {
             // Ids only come from the registry that resolves them, so the key is always there.
             if let Some(key) = resolver.key(id) {
-                window.series.entry(key.clone()).or_default().merge(&acc.into_stats(resolver));
+                window
+                    .series
+                    .entry(key.clone())
+                    .or_default()
+                    .merge(&acc.into_stats(resolver));
             }
         }
         window
@@ -188,7 +228,8 @@ impl SeriesAcc {
     fn record(&mut self, r: &RequestRecord) {
         self.requests.record(r);
         self.sketch.insert(r.latency_us);
-        self.moments.observe(i64::try_from(r.latency_us).unwrap_or(i64::MAX));
+        self.moments
+            .observe(i64::try_from(r.latency_us).unwrap_or(i64::MAX));
         self.buckets[latency_bucket(r.latency_us)] += 1;
     }
 
@@ -204,11 +245,19 @@ impl SeriesAcc {
     }
 
     fn into_stats(self, resolver: &crate::series::Resolver<'_>) -> SeriesStats {
-        let latency = LatencyStats { sketch: self.sketch.to_sketch(), moments: self.moments, buckets: self.buckets };
+        let latency = LatencyStats {
+            sketch: self.sketch.to_sketch(),
+            moments: self.moments,
+            buckets: self.buckets,
+        };
         let events = (self.events.into_iter())
             .filter_map(|(id, acc)| Some((resolver.event(id)?.clone(), acc.into_stats())))
             .collect();
-        SeriesStats { requests: self.requests, latency, events }
+        SeriesStats {
+            requests: self.requests,
+            latency,
+            events,
+        }
     }
 }
 
@@ -217,7 +266,11 @@ impl EventAcc {
         self.count += 1;
         if let Some(units) = units {
             self.values.observe(units);
-            let sketch = if units < 0 { &mut self.negative } else { &mut self.positive };
+            let sketch = if units < 0 {
+                &mut self.negative
+            } else {
+                &mut self.positive
+            };
             sketch.insert(units.unsigned_abs());
         }
     }
@@ -258,12 +311,20 @@ mod tests {
 
     fn setup() -> (Registry, SeriesId, Shard) {
         let registry = Registry::new(RegistryLimits::default(), ["page_load_ms"]);
-        let id = registry.series(&SeriesKey::new("shop", "r", "v1", Cohort::Canary)).unwrap();
+        let id = registry
+            .series(&SeriesKey::new("shop", "r", "v1", Cohort::Canary))
+            .unwrap();
         (registry, id, Shard::new(WindowConfig::default()))
     }
 
     fn request(series: SeriesId, status: u16, latency_us: u64) -> RequestRecord {
-        RequestRecord { series, status, latency_us, bytes_out: 100, error: None }
+        RequestRecord {
+            series,
+            status,
+            latency_us,
+            bytes_out: 100,
+            error: None,
+        }
     }
 
     #[test]
@@ -277,12 +338,28 @@ mod tests {
         let closed = shard.close_until(11_000, &registry);
         assert_eq!(closed.len(), 1);
         let stats = closed[0].series.values().next().unwrap();
-        assert_eq!((closed[0].start, stats.requests.requests, stats.requests.status[1]), (10_000, 1_000, 1_000));
+        assert_eq!(
+            (
+                closed[0].start,
+                stats.requests.requests,
+                stats.requests.status[1]
+            ),
+            (10_000, 1_000, 1_000)
+        );
         assert_eq!(stats.latency.sketch.count(), 1_000);
         assert_eq!(stats.latency.moments.sum, 1_000_000);
         assert_eq!(shard.open_windows(), 1);
         let closed = shard.close_until(20_000, &registry);
-        assert_eq!(closed[0].series.values().next().unwrap().requests.version_errors, 1);
+        assert_eq!(
+            closed[0]
+                .series
+                .values()
+                .next()
+                .unwrap()
+                .requests
+                .version_errors,
+            1
+        );
         assert_eq!(shard.open_windows(), 0);
     }
 
@@ -300,17 +377,26 @@ mod tests {
     #[test]
     fn window_cap_bounds_open_windows_and_counts_drops() {
         let (registry, id, _) = setup();
-        let mut shard = Shard::new(WindowConfig { width_ms: 1_000, max_open_windows: 2 });
+        let mut shard = Shard::new(WindowConfig {
+            width_ms: 1_000,
+            max_open_windows: 2,
+        });
         shard.record_request(0, &request(id, 200, 10));
         shard.record_request(1_000, &request(id, 200, 10));
         shard.record_request(5_000, &request(id, 200, 10));
         shard.record_request(9_000, &request(id, 200, 10));
         assert_eq!(shard.open_windows(), 2);
         let closed = shard.close_until(10_000, &registry);
-        assert_eq!(closed.iter().map(|w| w.start).collect::<Vec<_>>(), vec![0, 1_000]);
+        assert_eq!(
+            closed.iter().map(|w| w.start).collect::<Vec<_>>(),
+            vec![0, 1_000]
+        );
         assert_eq!(closed[0].dropped.window_cap, 2);
         shard.drop_record(3_500, DropReason::SeriesCap);
-        assert_eq!(shard.close_until(10_000, &registry)[0].dropped.series_cap, 1);
+        assert_eq!(
+            shard.close_until(10_000, &registry)[0].dropped.series_cap,
+            1
+        );
     }
 
     #[test]
@@ -319,26 +405,60 @@ mod tests {
         let event = registry.event("page_load_ms").unwrap();
         let click = registry.event("click").unwrap();
         for v in [100.0, 200.0, 300.0] {
-            shard.record_event(0, &EventRecord { series: id, event, value: Some(v) }).unwrap();
+            shard
+                .record_event(
+                    0,
+                    &EventRecord {
+                        series: id,
+                        event,
+                        value: Some(v),
+                    },
+                )
+                .unwrap();
         }
-        shard.record_event(0, &EventRecord { series: id, event: click, value: None }).unwrap();
-        let bad = EventRecord { series: id, event, value: Some(f64::NAN) };
+        shard
+            .record_event(
+                0,
+                &EventRecord {
+                    series: id,
+                    event: click,
+                    value: None,
+                },
+            )
+            .unwrap();
+        let bad = EventRecord {
+            series: id,
+            event,
+            value: Some(f64::NAN),
+        };
         assert_eq!(shard.record_event(0, &bad), Err(DropReason::InvalidValue));
         let closed = shard.close_until(1_000, &registry);
         let stats = closed[0].series.values().next().unwrap();
         let page = &stats.events["page_load_ms"];
-        assert_eq!((page.count, page.values.n, page.values.mean()), (3, 3, Some(200_000_000.0)));
-        assert_eq!((stats.events["click"].count, stats.events["click"].values.n), (1, 0));
+        assert_eq!(
+            (page.count, page.values.n, page.values.mean()),
+            (3, 3, Some(200_000_000.0))
+        );
+        assert_eq!(
+            (stats.events["click"].count, stats.events["click"].values.n),
+            (1, 0)
+        );
         assert_eq!(closed[0].dropped.invalid_value, 1);
     }
 
     #[test]
     fn error_sides_reach_the_window() {
         let (registry, id, mut shard) = setup();
-        let proxy = RequestRecord { error: Some(ErrorSide::Proxy), ..request(id, 502, 10) };
+        let proxy = RequestRecord {
+            error: Some(ErrorSide::Proxy),
+            ..request(id, 502, 10)
+        };
         shard.record_request(0, &proxy);
         let closed = shard.close_until(1_000, &registry);
         let counts = closed[0].series.values().next().unwrap().requests;
-        assert_eq!((counts.errors_on(ErrorSide::Proxy), counts.version_errors), (1, 0));
+        assert_eq!(
+            (counts.errors_on(ErrorSide::Proxy), counts.version_errors),
+            (1, 0)
+        );
     }
 }

@@ -237,7 +237,10 @@ impl DenseSketch {
             .filter(|&(_, &c)| c > 0)
             .map(|(slot, &c)| (self.offset + slot as u16, c))
             .collect();
-        Sketch { bins, count: self.count }
+        Sketch {
+            bins,
+            count: self.count,
+        }
     }
 
     #[cold]
@@ -268,7 +271,12 @@ mod tests {
         let mut prev_hi = 127;
         for index in 128..=MAX_INDEX {
             let (lo, hi) = bin_bounds(index);
-            assert_eq!(lo, prev_hi + 1, "bin {index} starts where {} ended", index - 1);
+            assert_eq!(
+                lo,
+                prev_hi + 1,
+                "bin {index} starts where {} ended",
+                index - 1
+            );
             assert_eq!(bin_index(lo), index);
             assert_eq!(bin_index(hi), index);
             prev_hi = hi;
@@ -284,7 +292,10 @@ mod tests {
             let r = bin_value(index);
             for v in [lo, hi] {
                 let v = v as f64;
-                assert!((r - v).abs() <= RELATIVE_ACCURACY * v.max(1.0), "bin {index}: {r} vs {v}");
+                assert!(
+                    (r - v).abs() <= RELATIVE_ACCURACY * v.max(1.0),
+                    "bin {index}: {r} vs {v}"
+                );
             }
         }
     }
@@ -312,7 +323,10 @@ mod tests {
         dense.merge(&b);
         dense.merge(&a);
         assert_eq!(dense.to_sketch(), merged);
-        assert_eq!(merged, Sketch::of([5, 7, 500, 500, 50_000, 70_000, 5_000_000]));
+        assert_eq!(
+            merged,
+            Sketch::of([5, 7, 500, 500, 50_000, 70_000, 5_000_000])
+        );
         assert_eq!(merged.count(), 7);
     }
 

@@ -12,8 +12,10 @@ use crate::sketch::Sketch;
 
 /// Upper bounds (inclusive, microseconds) of the fixed latency histogram buckets exposed to
 /// Prometheus; a last, implicit bucket holds everything slower.
-pub const LATENCY_BUCKETS_US: [u64; 11] =
-    [5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000, 2_500_000, 5_000_000, 10_000_000];
+pub const LATENCY_BUCKETS_US: [u64; 11] = [
+    5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000, 2_500_000, 5_000_000,
+    10_000_000,
+];
 
 /// Per-bucket counts for [`LATENCY_BUCKETS_US`], the last slot for slower requests.
 pub type LatencyBuckets = [u64; LATENCY_BUCKETS_US.len() + 1];
@@ -165,13 +167,20 @@ impl EventStats {
     pub fn bins(&self) -> Vec<(f64, u64)> {
         let scale = crate::record::EVENT_VALUE_SCALE;
         let negative = self.negative.values().rev().map(|(v, c)| (-v / scale, c));
-        negative.chain(self.positive.values().map(|(v, c)| (v / scale, c))).collect()
+        negative
+            .chain(self.positive.values().map(|(v, c)| (v / scale, c)))
+            .collect()
     }
 }
 
 /// The `q` whose rank `⌊q·(n − 1)⌋` in a sketch of `n` values is exactly `rank`.
 fn rank_q(rank: u64, n: u64) -> f64 {
-    if n <= 1 { 0.0 } else { (rank as f64 + 0.5) / (n - 1) as f64 }.min(1.0)
+    if n <= 1 {
+        0.0
+    } else {
+        (rank as f64 + 0.5) / (n - 1) as f64
+    }
+    .min(1.0)
 }
 
 /// The bucket of a latency in [`LATENCY_BUCKETS_US`].
@@ -193,12 +202,32 @@ mod tests {
     #[test]
     fn counts_status_classes_and_sides() {
         let mut counts = RequestCounts::default();
-        let base = RequestRecord { series: SeriesId(0), status: 200, latency_us: 1, bytes_out: 10, error: None };
+        let base = RequestRecord {
+            series: SeriesId(0),
+            status: 200,
+            latency_us: 1,
+            bytes_out: 10,
+            error: None,
+        };
         counts.record(&base);
-        counts.record(&RequestRecord { status: 503, ..base });
-        counts.record(&RequestRecord { status: 502, error: Some(ErrorSide::Proxy), ..base });
-        counts.record(&RequestRecord { status: RequestRecord::NO_STATUS, error: Some(ErrorSide::Downstream), ..base });
-        counts.record(&RequestRecord { status: 700, ..base });
+        counts.record(&RequestRecord {
+            status: 503,
+            ..base
+        });
+        counts.record(&RequestRecord {
+            status: 502,
+            error: Some(ErrorSide::Proxy),
+            ..base
+        });
+        counts.record(&RequestRecord {
+            status: RequestRecord::NO_STATUS,
+            error: Some(ErrorSide::Downstream),
+            ..base
+        });
+        counts.record(&RequestRecord {
+            status: 700,
+            ..base
+        });
         assert_eq!(counts.requests, 5);
         assert_eq!(counts.status, [0, 1, 0, 0, 2]);
         assert_eq!(counts.no_status, 2);
@@ -227,12 +256,19 @@ mod tests {
             stats.count += 1;
             stats.values.observe(units);
             let sketch = Sketch::of([units.unsigned_abs()]);
-            if units < 0 { stats.negative.merge(&sketch) } else { stats.positive.merge(&sketch) }
+            if units < 0 {
+                stats.negative.merge(&sketch)
+            } else {
+                stats.positive.merge(&sketch)
+            }
         }
         for (i, &expected) in values.iter().enumerate() {
             let q = i as f64 / (values.len() - 1) as f64;
             let got = stats.quantile(q).unwrap();
-            assert!((got - expected).abs() <= expected.abs() / 128.0, "q={q}: {got} vs {expected}");
+            assert!(
+                (got - expected).abs() <= expected.abs() / 128.0,
+                "q={q}: {got} vs {expected}"
+            );
         }
         let bins = stats.bins();
         assert_eq!(bins.len(), 7);

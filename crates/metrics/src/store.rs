@@ -68,15 +68,26 @@ pub enum InsertError {
 
 impl Default for StoreConfig {
     fn default() -> StoreConfig {
-        StoreConfig { width_ms: 1_000, retention_ms: 15 * 60 * 1_000, max_series: 10_000 }
+        StoreConfig {
+            width_ms: 1_000,
+            retention_ms: 15 * 60 * 1_000,
+            max_series: 10_000,
+        }
     }
 }
 
 impl WindowStore {
     /// An empty store.
     pub fn new(config: StoreConfig) -> WindowStore {
-        let config = StoreConfig { width_ms: config.width_ms.max(1), ..config };
-        WindowStore { config, windows: BTreeMap::new(), series: HashMap::new() }
+        let config = StoreConfig {
+            width_ms: config.width_ms.max(1),
+            ..config
+        };
+        WindowStore {
+            config,
+            windows: BTreeMap::new(),
+            series: HashMap::new(),
+        }
     }
 
     /// The settings.
@@ -86,9 +97,16 @@ impl WindowStore {
 
     /// Merges a closed window in (with any window of the same start already kept), then
     /// evicts what `now` puts out of retention.
-    pub fn insert(&mut self, mut window: Window, now: UnixMillis) -> Result<InsertOutcome, InsertError> {
+    pub fn insert(
+        &mut self,
+        mut window: Window,
+        now: UnixMillis,
+    ) -> Result<InsertOutcome, InsertError> {
         if window.width_ms != self.config.width_ms {
-            return Err(InsertError::Width { expected: self.config.width_ms, got: window.width_ms });
+            return Err(InsertError::Width {
+                expected: self.config.width_ms,
+                got: window.width_ms,
+            });
         }
         if Window::start_of(window.start, window.width_ms) != window.start {
             return Err(InsertError::Unaligned(window.start));
@@ -124,7 +142,12 @@ impl WindowStore {
     /// The merged numbers of the series matching `filter` over windows starting in
     /// `[from, to)`.
     pub fn aggregate(&self, filter: &SeriesFilter, from: UnixMillis, to: UnixMillis) -> Aggregate {
-        Aggregate::of(self.windows.range(from..to.max(from)).map(|(_, w)| w), filter, from, to)
+        Aggregate::of(
+            self.windows.range(from..to.max(from)).map(|(_, w)| w),
+            filter,
+            from,
+            to,
+        )
     }
 
     /// The rolling view over the last `windows` windows that ended by `now`.
@@ -192,7 +215,11 @@ mod tests {
     }
 
     fn store(max_series: usize) -> WindowStore {
-        WindowStore::new(StoreConfig { width_ms: 1_000, retention_ms: 10_000, max_series })
+        WindowStore::new(StoreConfig {
+            width_ms: 1_000,
+            retention_ms: 10_000,
+            max_series,
+        })
     }
 
     #[test]
@@ -205,8 +232,20 @@ mod tests {
         assert_eq!(s.windows().count(), 3);
         let all = s.aggregate(&SeriesFilter::all(), 0, 3_000);
         assert_eq!((all.stats.requests.requests, all.windows), (20, 3));
-        assert_eq!(s.aggregate(&SeriesFilter::all(), 1_000, 2_000).stats.requests.requests, 10);
-        assert_eq!(s.rolling(&SeriesFilter::all(), 3_500, 2).stats.requests.requests, 15);
+        assert_eq!(
+            s.aggregate(&SeriesFilter::all(), 1_000, 2_000)
+                .stats
+                .requests
+                .requests,
+            10
+        );
+        assert_eq!(
+            s.rolling(&SeriesFilter::all(), 3_500, 2)
+                .stats
+                .requests
+                .requests,
+            15
+        );
         assert_eq!(s.aggregate(&SeriesFilter::all(), 5_000, 0).windows, 0);
     }
 
@@ -218,7 +257,10 @@ mod tests {
         assert_eq!(s.series().count(), 2);
         // At 11_000 the window [0, 1000) ended 10 s ago: out.
         put(&mut s, window(10_000, "v2", 1), 11_000);
-        assert_eq!(s.windows().map(|w| w.start).collect::<Vec<_>>(), vec![5_000, 10_000]);
+        assert_eq!(
+            s.windows().map(|w| w.start).collect::<Vec<_>>(),
+            vec![5_000, 10_000]
+        );
         assert_eq!(s.series().count(), 1, "v1 has no data left");
         let late = s.insert(window(0, "v1", 7), 11_000).unwrap();
         assert_eq!(late.dropped.late, 7);
@@ -231,17 +273,32 @@ mod tests {
         put(&mut s, window(0, "v1", 1), 1_000);
         let outcome = s.insert(window(1_000, "v2", 4), 2_000).unwrap();
         assert_eq!(outcome.dropped.series_cap, 4);
-        assert_eq!(outcome.refused_series, vec![SeriesKey::new("shop", "r", "v2", Cohort::Canary)]);
+        assert_eq!(
+            outcome.refused_series,
+            vec![SeriesKey::new("shop", "r", "v2", Cohort::Canary)]
+        );
         let agg = s.aggregate(&SeriesFilter::all(), 0, 2_000);
-        assert_eq!((agg.stats.requests.requests, agg.dropped.series_cap), (1, 4));
+        assert_eq!(
+            (agg.stats.requests.requests, agg.dropped.series_cap),
+            (1, 4)
+        );
     }
 
     #[test]
     fn refuses_windows_of_another_width_or_alignment() {
         let mut s = store(1);
         let err = s.insert(Window::new(0, 500), 0).unwrap_err();
-        assert_eq!(err, InsertError::Width { expected: 1_000, got: 500 });
+        assert_eq!(
+            err,
+            InsertError::Width {
+                expected: 1_000,
+                got: 500
+            }
+        );
         assert!(err.to_string().contains("same window"));
-        assert_eq!(s.insert(Window::new(10, 1_000), 0).unwrap_err(), InsertError::Unaligned(10));
+        assert_eq!(
+            s.insert(Window::new(10, 1_000), 0).unwrap_err(),
+            InsertError::Unaligned(10)
+        );
     }
 }

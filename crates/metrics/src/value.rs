@@ -70,6 +70,10 @@ pub enum SufficientStats {
 impl MetricValue {
     /// A value with no data at all.
     pub fn missing(stats: SufficientStats) -> MetricValue {
-        MetricValue { value: None, samples: 0, stats }
+        MetricValue {
+            value: None,
+            samples: 0,
+            stats,
+        }
     }
 }

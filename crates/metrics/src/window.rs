@@ -48,7 +48,12 @@ pub struct WindowMismatch {
 impl Window {
     /// An empty window.
     pub fn new(start: UnixMillis, width_ms: u32) -> Window {
-        Window { start, width_ms, series: BTreeMap::new(), dropped: DropCounts::default() }
+        Window {
+            start,
+            width_ms,
+            series: BTreeMap::new(),
+            dropped: DropCounts::default(),
+        }
     }
 
     /// The start of the window of width `width_ms` that contains `at`.
@@ -118,12 +123,17 @@ struct Entry {
     stats: SeriesStats,
 }
 
-fn entries<S: Serializer>(series: &BTreeMap<SeriesKey, SeriesStats>, s: S) -> Result<S::Ok, S::Error> {
+fn entries<S: Serializer>(
+    series: &BTreeMap<SeriesKey, SeriesStats>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
     s.collect_seq(series.iter().map(|(key, stats)| EntryRef { key, stats }))
 }
 
 /// Reads the entry list; a series listed twice is merged, as if sent in two windows.
-fn from_entries<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<SeriesKey, SeriesStats>, D::Error> {
+fn from_entries<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<SeriesKey, SeriesStats>, D::Error> {
     let mut series: BTreeMap<SeriesKey, SeriesStats> = BTreeMap::new();
     for Entry { key, stats } in Vec::<Entry>::deserialize(d)? {
         series.entry(key).or_default().merge(&stats);
@@ -149,7 +159,10 @@ mod tests {
     fn only_windows_of_the_same_time_merge() {
         let mut a = Window::new(1_000, 1_000);
         let err = a.merge(&Window::new(2_000, 1_000)).unwrap_err();
-        assert!(err.to_string().starts_with("cannot merge window [1000, +1000ms) with window [2000, +1000ms)"));
+        assert!(
+            err.to_string()
+                .starts_with("cannot merge window [1000, +1000ms) with window [2000, +1000ms)")
+        );
         assert!(a.merge(&Window::new(1_000, 500)).is_err());
         assert!(a.merge(&Window::new(1_000, 1_000)).is_ok());
     }
@@ -165,7 +178,8 @@ mod tests {
         assert_eq!(serde_json::from_str::<Window>(&json).unwrap(), w);
 
         let entry = serde_json::to_value(&w).unwrap()["series"][0].clone();
-        let doubled = serde_json::json!({"start": 0, "width_ms": 1000, "series": [entry.clone(), entry]});
+        let doubled =
+            serde_json::json!({"start": 0, "width_ms": 1000, "series": [entry.clone(), entry]});
         let doubled: Window = serde_json::from_value(doubled).unwrap();
         assert_eq!(doubled.series[&key].requests.requests, 6);
     }

@@ -5,16 +5,25 @@
 use proptest::prelude::*;
 use rollgate_core::Cohort;
 use rollgate_metrics::{
-    Aggregate, ErrorSide, EventRecord, Registry, RegistryLimits, RequestRecord, SeriesFilter, SeriesKey, Shard,
-    Window, WindowConfig,
+    Aggregate, ErrorSide, EventRecord, Registry, RegistryLimits, RequestRecord, SeriesFilter,
+    SeriesKey, Shard, Window, WindowConfig,
 };
 
 const EVENTS: [&str; 3] = ["exposure", "conversion", "page_load_ms"];
 
 #[derive(Clone, Debug)]
 enum Record {
-    Request { series: usize, status: u16, latency_us: u64, side: Option<ErrorSide> },
-    Event { series: usize, event: usize, value: Option<f64> },
+    Request {
+        series: usize,
+        status: u16,
+        latency_us: u64,
+        side: Option<ErrorSide>,
+    },
+    Event {
+        series: usize,
+        event: usize,
+        value: Option<f64>,
+    },
 }
 
 fn record() -> impl Strategy<Value = Record> {
@@ -26,10 +35,22 @@ fn record() -> impl Strategy<Value = Record> {
     ];
     let status = prop_oneof![Just(0u16), 100u16..600];
     let latency = (0u32..40).prop_flat_map(|bits| 0u64..(1u64 << bits).max(1));
-    let request = (0..3usize, status, latency, side)
-        .prop_map(|(series, status, latency_us, side)| Record::Request { series, status, latency_us, side });
+    let request =
+        (0..3usize, status, latency, side).prop_map(|(series, status, latency_us, side)| {
+            Record::Request {
+                series,
+                status,
+                latency_us,
+                side,
+            }
+        });
     let value = prop_oneof![Just(None), (-1e6f64..1e6).prop_map(Some)];
-    let event = (0..3usize, 0..EVENTS.len(), value).prop_map(|(series, event, value)| Record::Event { series, event, value });
+    let event =
+        (0..3usize, 0..EVENTS.len(), value).prop_map(|(series, event, value)| Record::Event {
+            series,
+            event,
+            value,
+        });
     prop_oneof![3 => request, 1 => event]
 }
 
@@ -41,10 +62,14 @@ struct World {
 impl World {
     fn new() -> World {
         let registry = Registry::new(RegistryLimits::default(), EVENTS);
-        let keys: Vec<SeriesKey> = [("v1", Cohort::Stable), ("v1", Cohort::Baseline), ("v2", Cohort::Canary)]
-            .into_iter()
-            .map(|(version, cohort)| SeriesKey::new("shop", "shop-v2", version, cohort))
-            .collect();
+        let keys: Vec<SeriesKey> = [
+            ("v1", Cohort::Stable),
+            ("v1", Cohort::Baseline),
+            ("v2", Cohort::Canary),
+        ]
+        .into_iter()
+        .map(|(version, cohort)| SeriesKey::new("shop", "shop-v2", version, cohort))
+        .collect();
         World { registry, keys }
     }
 
@@ -54,15 +79,39 @@ impl World {
         for (i, r) in records.iter().enumerate() {
             let at = 5_000 + (i as i64 % 1_000);
             match *r {
-                Record::Request { series, status, latency_us, side } => {
+                Record::Request {
+                    series,
+                    status,
+                    latency_us,
+                    side,
+                } => {
                     let series = self.registry.series(&self.keys[series]).unwrap();
-                    let record = RequestRecord { series, status, latency_us, bytes_out: latency_us / 7, error: side };
+                    let record = RequestRecord {
+                        series,
+                        status,
+                        latency_us,
+                        bytes_out: latency_us / 7,
+                        error: side,
+                    };
                     shard.record_request(at, &record);
                 }
-                Record::Event { series, event, value } => {
+                Record::Event {
+                    series,
+                    event,
+                    value,
+                } => {
                     let series = self.registry.series(&self.keys[series]).unwrap();
                     let event = self.registry.event(EVENTS[event]).unwrap();
-                    shard.record_event(at, &EventRecord { series, event, value }).unwrap();
+                    shard
+                        .record_event(
+                            at,
+                            &EventRecord {
+                                series,
+                                event,
+                                value,
+                            },
+                        )
+                        .unwrap();
                 }
             }
         }

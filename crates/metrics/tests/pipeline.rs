@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use rollgate_core::Cohort;
 use rollgate_metrics::{
-    Catalog, ErrorSide, Exposition, MetricSpec, Recorder, RecorderConfig, RequestRecord, SeriesFilter, SeriesKey,
-    StoreConfig, SufficientStats, WindowStore,
+    Catalog, ErrorSide, Exposition, MetricSpec, Recorder, RecorderConfig, RequestRecord,
+    SeriesFilter, SeriesKey, StoreConfig, SufficientStats, WindowStore,
 };
 
 const THREADS: u64 = 4;
@@ -45,14 +45,24 @@ fn counts_are_exact_from_records_to_exposition() {
                 let series = recorder.registry().series(&canary).unwrap();
                 for i in 0..PER_THREAD {
                     let (status, error) = outcome(i);
-                    let record = RequestRecord { series, status, latency_us: 1_000 + i % 5_000, bytes_out: 10, error };
+                    let record = RequestRecord {
+                        series,
+                        status,
+                        latency_us: 1_000 + i % 5_000,
+                        bytes_out: 10,
+                        error,
+                    };
                     // Spread over windows [0, 1s) … [2s, 3s).
                     recorder.record_request((i % 3_000) as i64, &record);
                     if i % 10 == 0 {
-                        recorder.record_event_named(i as i64 % 3_000, &canary, "exposure", None).unwrap();
+                        recorder
+                            .record_event_named(i as i64 % 3_000, &canary, "exposure", None)
+                            .unwrap();
                     }
                     if i % 40 == t {
-                        recorder.record_event_named(i as i64 % 3_000, &canary, "conversion", None).unwrap();
+                        recorder
+                            .record_event_named(i as i64 % 3_000, &canary, "conversion", None)
+                            .unwrap();
                     }
                 }
             })
@@ -71,20 +81,42 @@ fn counts_are_exact_from_records_to_exposition() {
     }
 
     let total = THREADS * PER_THREAD;
-    let aggregate = store.aggregate(&SeriesFilter::cohort_of("shop-v1.2", Cohort::Canary), 0, 3_000);
+    let aggregate = store.aggregate(
+        &SeriesFilter::cohort_of("shop-v1.2", Cohort::Canary),
+        0,
+        3_000,
+    );
     assert_eq!(aggregate.windows, 3);
     assert_eq!(aggregate.stats.requests.requests, total);
 
     let error_rate = catalog.compute("error_rate", &aggregate).unwrap();
     let upstream_5xx = THREADS * PER_THREAD.div_ceil(200) * 2;
-    assert_eq!(error_rate.stats, SufficientStats::Ratio { numerator: upstream_5xx, denominator: total });
-    assert_eq!(catalog.compute("http_5xx", &aggregate).unwrap().samples, upstream_5xx + THREADS * PER_THREAD / 200);
-    assert_eq!(catalog.compute("proxy_errors", &aggregate).unwrap().value, Some((THREADS * PER_THREAD / 200) as f64));
+    assert_eq!(
+        error_rate.stats,
+        SufficientStats::Ratio {
+            numerator: upstream_5xx,
+            denominator: total
+        }
+    );
+    assert_eq!(
+        catalog.compute("http_5xx", &aggregate).unwrap().samples,
+        upstream_5xx + THREADS * PER_THREAD / 200
+    );
+    assert_eq!(
+        catalog.compute("proxy_errors", &aggregate).unwrap().value,
+        Some((THREADS * PER_THREAD / 200) as f64)
+    );
 
     let conversion = catalog.compute("conversion_rate", &aggregate).unwrap();
     let exposures = THREADS * PER_THREAD / 10;
     let conversions = THREADS * PER_THREAD / 40;
-    assert_eq!(conversion.stats, SufficientStats::Ratio { numerator: conversions, denominator: exposures });
+    assert_eq!(
+        conversion.stats,
+        SufficientStats::Ratio {
+            numerator: conversions,
+            denominator: exposures
+        }
+    );
     assert_eq!(conversion.samples, exposures);
 
     let text = exposition.render().unwrap();
@@ -94,10 +126,16 @@ fn counts_are_exact_from_records_to_exposition() {
         format!(r#"rollgate_version_errors_total{{{labels}}} {upstream_5xx}"#),
         format!(r#"rollgate_events_total{{{labels},event="exposure"}} {exposures}"#),
         format!(r#"rollgate_events_total{{{labels},event="conversion"}} {conversions}"#),
-        format!(r#"rollgate_response_bytes_total{{{labels}}} {}"#, total * 10),
+        format!(
+            r#"rollgate_response_bytes_total{{{labels}}} {}"#,
+            total * 10
+        ),
     ];
     for line in expect {
-        assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
+        assert!(
+            text.lines().any(|l| l == line),
+            "missing {line:?} in\n{text}"
+        );
     }
     let by_class: u64 = text
         .lines()
@@ -110,8 +148,14 @@ fn counts_are_exact_from_records_to_exposition() {
 #[test]
 fn the_example_config_metrics_resolve() {
     let catalog = Catalog::from_specs(&example_metrics()).unwrap();
-    assert_eq!(catalog.unit("conversion_rate"), Some(rollgate_metrics::MetricUnit::Ratio));
-    assert_eq!(catalog.unit("avg_page_load_ms"), Some(rollgate_metrics::MetricUnit::DurationMs));
+    assert_eq!(
+        catalog.unit("conversion_rate"),
+        Some(rollgate_metrics::MetricUnit::Ratio)
+    );
+    assert_eq!(
+        catalog.unit("avg_page_load_ms"),
+        Some(rollgate_metrics::MetricUnit::DurationMs)
+    );
     let events: Vec<&str> = catalog.events().collect();
     assert_eq!(events, ["conversion", "exposure", "page_load_ms"]);
 }

@@ -24,10 +24,16 @@ const UNITS: [&str; 5] = ["ms", "duration_ms", "number", "count", "ratio"];
 pub(crate) fn build(specs: &[MetricSpec]) -> Result<Built, SpecErrors> {
     // Problems per spec, so they come out in document order whatever the phase found them.
     let mut errors = vec![SpecErrors::new(); specs.len()];
-    let builtin: BTreeMap<Arc<str>, MetricDef> =
-        builtins().into_iter().map(|(name, def)| (Arc::from(name), def)).collect();
+    let builtin: BTreeMap<Arc<str>, MetricDef> = builtins()
+        .into_iter()
+        .map(|(name, def)| (Arc::from(name), def))
+        .collect();
     let declared = check_names(specs, &builtin, &mut errors);
-    let resolver = Resolver { specs, declared: &declared, builtins: &builtin };
+    let resolver = Resolver {
+        specs,
+        declared: &declared,
+        builtins: &builtin,
+    };
     let mut resolved = Vec::new();
     for (i, spec) in specs.iter().enumerate() {
         let path = index("metrics", i);
@@ -49,7 +55,9 @@ pub(crate) fn build(specs: &[MetricSpec]) -> Result<Built, SpecErrors> {
         }
     }
     for event in &events {
-        metrics.entry(event.clone()).or_insert_with(|| MetricDef::Count(CountSource::Event(event.clone())));
+        metrics
+            .entry(event.clone())
+            .or_insert_with(|| MetricDef::Count(CountSource::Event(event.clone())));
     }
     let mut all = SpecErrors::new();
     errors.into_iter().for_each(|e| all.append(e));
@@ -73,9 +81,15 @@ fn check_names<'a>(
                 "{name:?} is not a valid metric name: use lowercase letters, digits and '_', starting with a letter"
             ));
         } else if builtins.contains_key(name) {
-            errors.push(field(&path, "name"), format!("{name:?} is a built-in metric; choose another name"));
+            errors.push(
+                field(&path, "name"),
+                format!("{name:?} is a built-in metric; choose another name"),
+            );
         } else if let Some(first) = declared.get(name) {
-            errors.push(field(&path, "name"), format!("{name:?} is declared twice (first at metrics[{first}])"));
+            errors.push(
+                field(&path, "name"),
+                format!("{name:?} is declared twice (first at metrics[{first}])"),
+            );
         } else {
             declared.insert(name, i);
         }
@@ -87,8 +101,15 @@ fn check_names<'a>(
         ];
         let given: Vec<&str> = kinds.into_iter().flatten().collect();
         if given.len() != 1 {
-            let found = if given.is_empty() { "none".to_string() } else { given.join(" and ") };
-            errors.push(path, format!("give exactly one of ratio, mean, quantile or counter (found {found})"));
+            let found = if given.is_empty() {
+                "none".to_string()
+            } else {
+                given.join(" and ")
+            };
+            errors.push(
+                path,
+                format!("give exactly one of ratio, mean, quantile or counter (found {found})"),
+            );
         }
     }
     declared
@@ -106,29 +127,56 @@ impl Resolver<'_> {
             let path = field(path, "ratio");
             let numerator = self.count(&ratio.numerator, &field(&path, "numerator"), errors);
             let denominator = self.count(&ratio.denominator, &field(&path, "denominator"), errors);
-            return Some(MetricDef::Ratio { numerator: numerator?, denominator: denominator? });
+            return Some(MetricDef::Ratio {
+                numerator: numerator?,
+                denominator: denominator?,
+            });
         }
         if let Some(mean) = &spec.mean {
             let path = field(path, "mean");
             let source = values(&mean.event, &field(&path, "event"), errors);
-            let unit = unit(&mean.event, mean.unit.as_deref(), &field(&path, "unit"), errors);
-            return Some(MetricDef::Mean { source: source?, unit: unit? });
+            let unit = unit(
+                &mean.event,
+                mean.unit.as_deref(),
+                &field(&path, "unit"),
+                errors,
+            );
+            return Some(MetricDef::Mean {
+                source: source?,
+                unit: unit?,
+            });
         }
         if let Some(quantile) = &spec.quantile {
             let path = field(path, "quantile");
             let source = values(&quantile.event, &field(&path, "event"), errors);
-            let unit = unit(&quantile.event, quantile.unit.as_deref(), &field(&path, "unit"), errors);
+            let unit = unit(
+                &quantile.event,
+                quantile.unit.as_deref(),
+                &field(&path, "unit"),
+                errors,
+            );
             let q = quantile.q;
             if !(q > 0.0 && q < 1.0) {
-                errors.push(field(&path, "q"), format!(
-                    "{q} is not a quantile: use a number strictly between 0 and 1, like 0.99"
-                ));
+                errors.push(
+                    field(&path, "q"),
+                    format!(
+                        "{q} is not a quantile: use a number strictly between 0 and 1, like 0.99"
+                    ),
+                );
                 return None;
             }
-            return Some(MetricDef::Quantile { source: source?, q, unit: unit? });
+            return Some(MetricDef::Quantile {
+                source: source?,
+                q,
+                unit: unit?,
+            });
         }
         let counter = spec.counter.as_ref()?;
-        let event = event(&counter.event, &field(&field(path, "counter"), "event"), errors)?;
+        let event = event(
+            &counter.event,
+            &field(&field(path, "counter"), "event"),
+            errors,
+        )?;
         Some(MetricDef::Count(CountSource::Event(event)))
     }
 
@@ -158,7 +206,11 @@ impl Resolver<'_> {
                 }
             };
         }
-        let metric_names = self.builtins.keys().map(|k| k.as_ref()).chain(self.declared.keys().copied());
+        let metric_names = self
+            .builtins
+            .keys()
+            .map(|k| k.as_ref())
+            .chain(self.declared.keys().copied());
         if let Some(close) = suggest(name, metric_names) {
             errors.push(path, format!(
                 "unknown metric {name:?} (did you mean {close:?}?); an event name this close to a metric is refused as a likely typo"
@@ -175,7 +227,10 @@ fn values(name: &str, path: &str, errors: &mut SpecErrors) -> Option<ValueSource
         return Some(ValueSource::Latency);
     }
     if suggest(name, [LATENCY]).is_some() {
-        errors.push(path, format!("unknown event {name:?} (did you mean \"latency\", the request latency?)"));
+        errors.push(
+            path,
+            format!("unknown event {name:?} (did you mean \"latency\", the request latency?)"),
+        );
         return None;
     }
     event(name, path, errors).map(ValueSource::Event)
@@ -183,7 +238,10 @@ fn values(name: &str, path: &str, errors: &mut SpecErrors) -> Option<ValueSource
 
 fn event(name: &str, path: &str, errors: &mut SpecErrors) -> Option<Arc<str>> {
     if name == LATENCY {
-        errors.push(path, "\"latency\" is not an event: count requests with the built-in \"requests\"");
+        errors.push(
+            path,
+            "\"latency\" is not an event: count requests with the built-in \"requests\"",
+        );
         return None;
     }
     if !is_event_name(name) {
@@ -196,7 +254,12 @@ fn event(name: &str, path: &str, errors: &mut SpecErrors) -> Option<Arc<str>> {
 }
 
 /// The unit of a mean or quantile: as given, or by the event name's `_ms` suffix.
-fn unit(event: &str, given: Option<&str>, path: &str, errors: &mut SpecErrors) -> Option<MetricUnit> {
+fn unit(
+    event: &str,
+    given: Option<&str>,
+    path: &str,
+    errors: &mut SpecErrors,
+) -> Option<MetricUnit> {
     let unit = match given {
         None if event == LATENCY || event.ends_with("_ms") => MetricUnit::DurationMs,
         None => MetricUnit::Number,
@@ -206,12 +269,20 @@ fn unit(event: &str, given: Option<&str>, path: &str, errors: &mut SpecErrors) -
         Some("ratio") => MetricUnit::Ratio,
         Some(other) => {
             let hint = did_you_mean(other, UNITS);
-            errors.push(path, format!("unknown unit {other:?}: use \"ms\", \"number\", \"count\" or \"ratio\"{hint}"));
+            errors.push(
+                path,
+                format!(
+                    "unknown unit {other:?}: use \"ms\", \"number\", \"count\" or \"ratio\"{hint}"
+                ),
+            );
             return None;
         }
     };
     if event == LATENCY && unit != MetricUnit::DurationMs {
-        errors.push(path, "latency is always in milliseconds: leave the unit out or write \"ms\"");
+        errors.push(
+            path,
+            "latency is always in milliseconds: leave the unit out or write \"ms\"",
+        );
         return None;
     }
     Some(unit)
@@ -224,16 +295,27 @@ fn event_refs(def: &MetricDef, path: &str) -> Vec<(Arc<str>, String)> {
         _ => None,
     };
     match def {
-        MetricDef::Count(source) => count(source, field(path, "counter.event")).into_iter().collect(),
-        MetricDef::Ratio { numerator, denominator } => [
+        MetricDef::Count(source) => count(source, field(path, "counter.event"))
+            .into_iter()
+            .collect(),
+        MetricDef::Ratio {
+            numerator,
+            denominator,
+        } => [
             count(numerator, field(path, "ratio.numerator")),
             count(denominator, field(path, "ratio.denominator")),
         ]
         .into_iter()
         .flatten()
         .collect(),
-        MetricDef::Mean { source: ValueSource::Event(e), .. } => vec![(e.clone(), field(path, "mean.event"))],
-        MetricDef::Quantile { source: ValueSource::Event(e), .. } => vec![(e.clone(), field(path, "quantile.event"))],
+        MetricDef::Mean {
+            source: ValueSource::Event(e),
+            ..
+        } => vec![(e.clone(), field(path, "mean.event"))],
+        MetricDef::Quantile {
+            source: ValueSource::Event(e),
+            ..
+        } => vec![(e.clone(), field(path, "quantile.event"))],
         MetricDef::Mean { .. } | MetricDef::Quantile { .. } => Vec::new(),
     }
 }
@@ -249,12 +331,23 @@ fn check_event_name_is_free(
     referrer: usize,
     errors: &mut SpecErrors,
 ) {
-    if builtins.get(event).is_some_and(|def| !matches!(def, MetricDef::Count(CountSource::Event(_)))) {
-        errors.push(path, format!("event {event:?} has the name of a built-in metric; rename the event"));
+    if builtins
+        .get(event)
+        .is_some_and(|def| !matches!(def, MetricDef::Count(CountSource::Event(_))))
+    {
+        errors.push(
+            path,
+            format!("event {event:?} has the name of a built-in metric; rename the event"),
+        );
         return;
     }
-    let Some(&owner) = declared.get(event) else { return };
-    let counts_itself = specs[owner].counter.as_ref().is_some_and(|c| c.event == event);
+    let Some(&owner) = declared.get(event) else {
+        return;
+    };
+    let counts_itself = specs[owner]
+        .counter
+        .as_ref()
+        .is_some_and(|c| c.event == event);
     if !counts_itself && owner != referrer {
         errors.push(path, format!(
             "event {event:?} has the name of the metric at metrics[{owner}], but every event already has a counter metric of its own name; rename that metric"

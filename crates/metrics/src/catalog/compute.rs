@@ -14,14 +14,24 @@ pub(crate) fn compute(def: &MetricDef, stats: &SeriesStats) -> MetricValue {
     match def {
         MetricDef::Count(source) => {
             let count = count(source, stats);
-            MetricValue { value: Some(count as f64), samples: count, stats: SufficientStats::Count { count } }
+            MetricValue {
+                value: Some(count as f64),
+                samples: count,
+                stats: SufficientStats::Count { count },
+            }
         }
-        MetricDef::Ratio { numerator, denominator } => {
+        MetricDef::Ratio {
+            numerator,
+            denominator,
+        } => {
             let (numerator, denominator) = (count(numerator, stats), count(denominator, stats));
             MetricValue {
                 value: (denominator > 0).then(|| numerator as f64 / denominator as f64),
                 samples: denominator,
-                stats: SufficientStats::Ratio { numerator, denominator },
+                stats: SufficientStats::Ratio {
+                    numerator,
+                    denominator,
+                },
             }
         }
         MetricDef::Mean { source, .. } => match source {
@@ -39,9 +49,11 @@ fn count(source: &CountSource, stats: &SeriesStats) -> u64 {
     let requests = &stats.requests;
     match source {
         CountSource::Requests => requests.requests,
-        CountSource::StatusClass(class) => {
-            usize::from(*class).checked_sub(1).and_then(|i| requests.status.get(i)).copied().unwrap_or(0)
-        }
+        CountSource::StatusClass(class) => usize::from(*class)
+            .checked_sub(1)
+            .and_then(|i| requests.status.get(i))
+            .copied()
+            .unwrap_or(0),
         CountSource::VersionErrors => requests.version_errors,
         CountSource::Errors(side) => requests.errors_on(*side),
         CountSource::Event(name) => stats.events.get(name).map_or(0, |e| e.count),
@@ -55,7 +67,11 @@ fn mean(moments: &Moments, scale: f64) -> MetricValue {
         mean: moments.mean().map_or(0.0, |m| m / scale),
         m2: moments.m2().map_or(0.0, |m2| m2 / (scale * scale)),
     };
-    MetricValue { value: moments.mean().map(|m| m / scale), samples: moments.n, stats }
+    MetricValue {
+        value: moments.mean().map(|m| m / scale),
+        samples: moments.n,
+        stats,
+    }
 }
 
 fn quantile(source: &ValueSource, q: f64, stats: &SeriesStats) -> MetricValue {
@@ -63,14 +79,22 @@ fn quantile(source: &ValueSource, q: f64, stats: &SeriesStats) -> MetricValue {
         ValueSource::Latency => {
             let sketch = &stats.latency.sketch;
             let bins = sketch.values().map(|(v, c)| (v / US_PER_MS, c)).collect();
-            (sketch.quantile(q).map(|v| v / US_PER_MS), sketch.count(), bins)
+            (
+                sketch.quantile(q).map(|v| v / US_PER_MS),
+                sketch.count(),
+                bins,
+            )
         }
         ValueSource::Event(name) => match stats.events.get(name) {
             Some(event) => (event.quantile(q), event.values.n, event.bins()),
             None => (None, 0, Vec::new()),
         },
     };
-    MetricValue { value, samples, stats: SufficientStats::Distribution { quantile: q, bins } }
+    MetricValue {
+        value,
+        samples,
+        stats: SufficientStats::Distribution { quantile: q, bins },
+    }
 }
 
 #[cfg(test)]
@@ -90,7 +114,10 @@ mod tests {
             s.latency.moments.observe(us);
         }
         s.latency.sketch = Sketch::of([1_000, 2_000, 3_000]);
-        let mut event = EventStats { count: 4, ..EventStats::default() };
+        let mut event = EventStats {
+            count: 4,
+            ..EventStats::default()
+        };
         for v in [10_000_000, 30_000_000] {
             event.values.observe(v);
         }
@@ -103,13 +130,47 @@ mod tests {
     fn counts_and_ratios_report_their_sample_size() {
         let s = stats();
         let requests = compute(&MetricDef::Count(CountSource::Requests), &s);
-        assert_eq!(requests, MetricValue { value: Some(200.0), samples: 200, stats: SufficientStats::Count { count: 200 } });
-        assert_eq!(compute(&MetricDef::Count(CountSource::StatusClass(5)), &s).value, Some(10.0));
-        assert_eq!(compute(&MetricDef::Count(CountSource::Errors(ErrorSide::Proxy)), &s).value, Some(2.0));
-        let rate = compute(&MetricDef::Ratio { numerator: CountSource::VersionErrors, denominator: CountSource::Requests }, &s);
+        assert_eq!(
+            requests,
+            MetricValue {
+                value: Some(200.0),
+                samples: 200,
+                stats: SufficientStats::Count { count: 200 }
+            }
+        );
+        assert_eq!(
+            compute(&MetricDef::Count(CountSource::StatusClass(5)), &s).value,
+            Some(10.0)
+        );
+        assert_eq!(
+            compute(&MetricDef::Count(CountSource::Errors(ErrorSide::Proxy)), &s).value,
+            Some(2.0)
+        );
+        let rate = compute(
+            &MetricDef::Ratio {
+                numerator: CountSource::VersionErrors,
+                denominator: CountSource::Requests,
+            },
+            &s,
+        );
         assert_eq!(rate.value, Some(0.04));
-        assert_eq!((rate.samples, rate.stats), (200, SufficientStats::Ratio { numerator: 8, denominator: 200 }));
-        let empty = compute(&MetricDef::Ratio { numerator: CountSource::Requests, denominator: CountSource::Event("x".into()) }, &s);
+        assert_eq!(
+            (rate.samples, rate.stats),
+            (
+                200,
+                SufficientStats::Ratio {
+                    numerator: 8,
+                    denominator: 200
+                }
+            )
+        );
+        let empty = compute(
+            &MetricDef::Ratio {
+                numerator: CountSource::Requests,
+                denominator: CountSource::Event("x".into()),
+            },
+            &s,
+        );
         assert_eq!((empty.value, empty.samples), (None, 0));
     }
 
@@ -117,13 +178,35 @@ mod tests {
     fn latency_is_reported_in_milliseconds() {
         let s = stats();
         let unit = crate::value::MetricUnit::DurationMs;
-        let avg = compute(&MetricDef::Mean { source: ValueSource::Latency, unit }, &s);
+        let avg = compute(
+            &MetricDef::Mean {
+                source: ValueSource::Latency,
+                unit,
+            },
+            &s,
+        );
         assert_eq!(avg.value, Some(2.0));
-        assert_eq!(avg.stats, SufficientStats::Mean { n: 3, mean: 2.0, m2: 2.0 });
-        let p50 = compute(&MetricDef::Quantile { source: ValueSource::Latency, q: 0.5, unit }, &s);
+        assert_eq!(
+            avg.stats,
+            SufficientStats::Mean {
+                n: 3,
+                mean: 2.0,
+                m2: 2.0
+            }
+        );
+        let p50 = compute(
+            &MetricDef::Quantile {
+                source: ValueSource::Latency,
+                q: 0.5,
+                unit,
+            },
+            &s,
+        );
         let value = p50.value.unwrap();
         assert!((value - 2.0).abs() <= 2.0 / 128.0, "{value}");
-        let SufficientStats::Distribution { bins, .. } = p50.stats else { panic!("not a distribution") };
+        let SufficientStats::Distribution { bins, .. } = p50.stats else {
+            panic!("not a distribution")
+        };
         assert_eq!(bins.iter().map(|b| b.1).sum::<u64>(), 3);
     }
 
@@ -132,12 +215,41 @@ mod tests {
         let s = stats();
         let unit = crate::value::MetricUnit::DurationMs;
         let name: std::sync::Arc<str> = "page_load_ms".into();
-        let mean = compute(&MetricDef::Mean { source: ValueSource::Event(name.clone()), unit }, &s);
+        let mean = compute(
+            &MetricDef::Mean {
+                source: ValueSource::Event(name.clone()),
+                unit,
+            },
+            &s,
+        );
         assert_eq!((mean.value, mean.samples), (Some(20.0), 2));
-        assert_eq!(mean.stats, SufficientStats::Mean { n: 2, mean: 20.0, m2: 200.0 });
-        let p = compute(&MetricDef::Quantile { source: ValueSource::Event(name), q: 0.99, unit }, &s);
-        assert!((p.value.unwrap() - 10.0).abs() < 0.1, "rank ⌊0.99·1⌋ = 0 is the smaller value");
-        let missing = compute(&MetricDef::Mean { source: ValueSource::Event("nope".into()), unit }, &s);
+        assert_eq!(
+            mean.stats,
+            SufficientStats::Mean {
+                n: 2,
+                mean: 20.0,
+                m2: 200.0
+            }
+        );
+        let p = compute(
+            &MetricDef::Quantile {
+                source: ValueSource::Event(name),
+                q: 0.99,
+                unit,
+            },
+            &s,
+        );
+        assert!(
+            (p.value.unwrap() - 10.0).abs() < 0.1,
+            "rank ⌊0.99·1⌋ = 0 is the smaller value"
+        );
+        let missing = compute(
+            &MetricDef::Mean {
+                source: ValueSource::Event("nope".into()),
+                unit,
+            },
+            &s,
+        );
         assert_eq!((missing.value, missing.samples), (None, 0));
     }
 }

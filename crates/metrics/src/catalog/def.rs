@@ -65,7 +65,11 @@ pub const LATENCY: &str = "latency";
 /// The built-in metrics, always present, in documentation order.
 pub fn builtins() -> Vec<(&'static str, MetricDef)> {
     use CountSource::*;
-    let quantile = |q| MetricDef::Quantile { source: ValueSource::Latency, q, unit: MetricUnit::DurationMs };
+    let quantile = |q| MetricDef::Quantile {
+        source: ValueSource::Latency,
+        q,
+        unit: MetricUnit::DurationMs,
+    };
     vec![
         ("requests", MetricDef::Count(Requests)),
         ("http_1xx", MetricDef::Count(StatusClass(1))),
@@ -74,16 +78,34 @@ pub fn builtins() -> Vec<(&'static str, MetricDef)> {
         ("http_4xx", MetricDef::Count(StatusClass(4))),
         ("http_5xx", MetricDef::Count(StatusClass(5))),
         ("version_errors", MetricDef::Count(VersionErrors)),
-        ("upstream_errors", MetricDef::Count(Errors(ErrorSide::Upstream))),
-        ("downstream_errors", MetricDef::Count(Errors(ErrorSide::Downstream))),
+        (
+            "upstream_errors",
+            MetricDef::Count(Errors(ErrorSide::Upstream)),
+        ),
+        (
+            "downstream_errors",
+            MetricDef::Count(Errors(ErrorSide::Downstream)),
+        ),
         ("proxy_errors", MetricDef::Count(Errors(ErrorSide::Proxy))),
-        ("error_rate", MetricDef::Ratio { numerator: VersionErrors, denominator: Requests }),
+        (
+            "error_rate",
+            MetricDef::Ratio {
+                numerator: VersionErrors,
+                denominator: Requests,
+            },
+        ),
         ("p50_latency", quantile(0.5)),
         ("p90_latency", quantile(0.9)),
         ("p95_latency", quantile(0.95)),
         ("p99_latency", quantile(0.99)),
         ("p999_latency", quantile(0.999)),
-        ("avg_latency", MetricDef::Mean { source: ValueSource::Latency, unit: MetricUnit::DurationMs }),
+        (
+            "avg_latency",
+            MetricDef::Mean {
+                source: ValueSource::Latency,
+                unit: MetricUnit::DurationMs,
+            },
+        ),
     ]
 }
 

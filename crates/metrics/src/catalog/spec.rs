@@ -107,15 +107,35 @@ mod tests {
         let doc: Doc = toml::from_str(toml).unwrap();
         assert_eq!(doc.metrics.len(), 4);
         let ratio = doc.metrics[0].ratio.as_ref().unwrap();
-        assert_eq!((ratio.numerator.as_str(), ratio.denominator.as_str()), ("conversion", "exposure"));
-        assert_eq!(doc.metrics[1].mean, Some(MeanSpec { event: "page_load_ms".into(), unit: None }));
+        assert_eq!(
+            (ratio.numerator.as_str(), ratio.denominator.as_str()),
+            ("conversion", "exposure")
+        );
+        assert_eq!(
+            doc.metrics[1].mean,
+            Some(MeanSpec {
+                event: "page_load_ms".into(),
+                unit: None
+            })
+        );
         assert_eq!(doc.metrics[2].quantile.as_ref().map(|q| q.q), Some(0.95));
-        assert_eq!(doc.metrics[3].counter, Some(CounterSpec { event: "checkout".into() }));
+        assert_eq!(
+            doc.metrics[3].counter,
+            Some(CounterSpec {
+                event: "checkout".into()
+            })
+        );
     }
 
     #[test]
     fn unknown_keys_are_refused() {
-        let err = toml::from_str::<MetricSpec>("name = \"x\"\nratoi = { numerator = \"a\", denominator = \"b\" }");
-        assert!(err.unwrap_err().to_string().contains("unknown field `ratoi`"));
+        let err = toml::from_str::<MetricSpec>(
+            "name = \"x\"\nratoi = { numerator = \"a\", denominator = \"b\" }",
+        );
+        assert!(
+            err.unwrap_err()
+                .to_string()
+                .contains("unknown field `ratoi`")
+        );
     }
 }

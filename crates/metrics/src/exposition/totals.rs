@@ -33,7 +33,10 @@ pub(crate) struct SeriesTotals {
 impl Totals {
     /// Empty totals that track at most `max_series` series.
     pub(crate) fn new(max_series: usize) -> Totals {
-        Totals { max_series, ..Totals::default() }
+        Totals {
+            max_series,
+            ..Totals::default()
+        }
     }
 
     /// Adds a closed window. Records of new series beyond the cap are counted as dropped.
@@ -44,7 +47,10 @@ impl Totals {
                 self.dropped.series_cap += stats.records();
                 continue;
             }
-            self.series.entry(key.clone()).or_default().add(stats, window.start);
+            self.series
+                .entry(key.clone())
+                .or_default()
+                .add(stats, window.start);
         }
     }
 
