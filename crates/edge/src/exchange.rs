@@ -1,0 +1,99 @@
+//! The accounting of one proxied request, settled exactly once when the response ends (or
+//! the client goes away): the breaker learns the outcome, the endpoint's in-flight count goes
+//! down, a clean keep-alive connection goes back to the pool, and telemetry records it.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use rollgate_metrics::{ErrorSide, RequestRecord};
+
+use crate::breaker::Outcome;
+use crate::clock::now_ms;
+use crate::pool::Conn;
+use crate::snapshot::{Snapshot, Target};
+
+/// How a request ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum End {
+    /// The whole response reached the client.
+    Complete,
+    /// The upstream failed (refused, reset, timed out, malformed response).
+    Upstream,
+    /// The client went away or sent a broken request.
+    Downstream,
+}
+
+/// One request's accounting; settled by [`Exchange::finish`] or, if the response body is
+/// dropped before its end, by `Drop` (the client went away).
+#[derive(Debug)]
+pub(crate) struct Exchange {
+    snap: Arc<Snapshot>,
+    target: Target,
+    started: Instant,
+    status: u16,
+    bytes: u64,
+    conn: Option<Conn>,
+    settled: bool,
+}
+
+impl Exchange {
+    /// The accounting of a request to `target`, started at `started`; the endpoint counts it
+    /// in flight until it is settled.
+    pub(crate) fn new(snap: Arc<Snapshot>, target: Target, started: Instant) -> Exchange {
+        if let Some(e) = snap.version(target.version).endpoint(target.endpoint) {
+            e.begin();
+        }
+        Exchange { snap, target, started, status: RequestRecord::NO_STATUS, bytes: 0, conn: None, settled: false }
+    }
+
+    /// The status sent to the client.
+    pub(crate) fn set_status(&mut self, status: u16) {
+        self.status = status;
+    }
+
+    /// The keep-alive connection to hand back to the pool if the response ends cleanly.
+    pub(crate) fn set_conn(&mut self, conn: Conn) {
+        self.conn = Some(conn);
+    }
+
+    /// Counts response bytes sent to the client.
+    #[inline]
+    pub(crate) fn add_bytes(&mut self, n: usize) {
+        self.bytes = self.bytes.saturating_add(n as u64);
+    }
+
+    /// Settles the request; later calls do nothing.
+    pub(crate) fn finish(&mut self, end: End) {
+        if std::mem::replace(&mut self.settled, true) {
+            return;
+        }
+        let outcome = match end {
+            End::Complete if self.status >= 500 => Outcome::Failure,
+            End::Complete => Outcome::Success,
+            End::Upstream => Outcome::Failure,
+            End::Downstream => Outcome::Neutral,
+        };
+        let version = self.snap.version(self.target.version);
+        version.breaker.record(outcome, self.target.probe, now_ms());
+        if let Some(endpoint) = version.endpoint(self.target.endpoint) {
+            endpoint.end();
+            if let (End::Complete, Some(conn)) = (end, self.conn.take()) {
+                endpoint.pool.checkin(conn);
+            }
+        }
+        let error = match end {
+            End::Complete => None,
+            End::Upstream => Some(ErrorSide::Upstream),
+            End::Downstream => Some(ErrorSide::Downstream),
+        };
+        let latency_us = u64::try_from(self.started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        let record = |series| RequestRecord { series, status: self.status, latency_us, bytes_out: self.bytes, error };
+        self.snap.record(self.target.series.map(record));
+    }
+}
+
+impl Drop for Exchange {
+    fn drop(&mut self) {
+        self.finish(End::Downstream);
+    }
+}
