@@ -109,7 +109,10 @@ impl<'r, R: RequestView + ?Sized> Subject<'r, R> {
         if let Some(d) = self.device.get() {
             return d;
         }
-        let d = DeviceClass::from_user_agent(self.req.header("user-agent"));
+        let d = self
+            .req
+            .device_class()
+            .unwrap_or_else(|| DeviceClass::from_user_agent(self.req.header("user-agent")));
         self.device.set(Some(d));
         d
     }
@@ -181,7 +184,9 @@ pub(crate) fn parse_app_version(raw: &str) -> Option<Version> {
 fn compile(spec: &RuleSpec, path: &str, errs: &mut SpecErrors) -> Option<Rule> {
     match spec {
         RuleSpec::Header(m) => {
-            compile_field(m, &field(path, "header"), true, errs).map(|(n, m)| Rule::Header(n, m))
+            // Header names are stored in lower case, the form HTTP libraries look up fastest.
+            compile_field(m, &field(path, "header"), true, errs)
+                .map(|(n, m)| Rule::Header(n.to_ascii_lowercase().into(), m))
         }
         RuleSpec::Cookie(m) => {
             compile_field(m, &field(path, "cookie"), true, errs).map(|(n, m)| Rule::Cookie(n, m))
@@ -331,7 +336,7 @@ fn compile_app_version(a: &AppVersionSpec, path: &str, errs: &mut SpecErrors) ->
         }
     };
     let range = range?;
-    (errs.len() == before).then(|| Rule::AppVersion(a.header.as_str().into(), range))
+    (errs.len() == before).then(|| Rule::AppVersion(a.header.to_ascii_lowercase().into(), range))
 }
 
 fn compile_all(rules: &[RuleSpec], path: &str, errs: &mut SpecErrors) -> Option<Box<[Rule]>> {

@@ -29,13 +29,20 @@ const COUNTRY_CODES: &str = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA 
 /// An upper-case two-letter country code.
 pub(crate) type Country = [u8; 2];
 
+/// `raw` (any case, surrounding spaces ignored) as an upper-case two-character code, without
+/// checking that the code exists: the request path only compares with configured codes.
+pub(crate) fn country_key(raw: &str) -> Option<Country> {
+    match raw.trim().as_bytes() {
+        &[a, b] if a.is_ascii_alphanumeric() && b.is_ascii_alphanumeric() => {
+            Some([a.to_ascii_uppercase(), b.to_ascii_uppercase()])
+        }
+        _ => None,
+    }
+}
+
 /// The country code in `raw` (any case, surrounding spaces ignored), if it is a known code.
 pub(crate) fn parse_country(raw: &str) -> Option<Country> {
-    let b = raw.trim().as_bytes();
-    if b.len() != 2 {
-        return None;
-    }
-    let code = [b[0].to_ascii_uppercase(), b[1].to_ascii_uppercase()];
+    let code = country_key(raw)?;
     let known = COUNTRY_CODES
         .as_bytes()
         .chunks(3)
@@ -52,11 +59,11 @@ impl GeoSource {
     /// The country of a request, or `None` when the source does not know it.
     pub(crate) fn country_of(&self, req: &(impl RequestView + ?Sized)) -> Option<Country> {
         if let Some(c) = req.country() {
-            return parse_country(c);
+            return country_key(c);
         }
         match self {
             GeoSource::None => None,
-            GeoSource::Header(name) => req.header(name).and_then(parse_country),
+            GeoSource::Header(name) => req.header(name).and_then(country_key),
             GeoSource::Db(reader) => req.client_ip().and_then(|ip| lookup(reader, ip)),
         }
     }
@@ -67,7 +74,7 @@ fn lookup(reader: &Reader<Vec<u8>>, ip: IpAddr) -> Option<Country> {
     let path = [PathElement::Key("country"), PathElement::Key("iso_code")];
     let found = reader.lookup(ip.to_canonical()).ok()?;
     let code: Option<&str> = found.decode_path(&path).ok()?;
-    code.and_then(parse_country)
+    code.and_then(country_key)
 }
 
 impl fmt::Debug for GeoSource {
@@ -100,6 +107,9 @@ mod tests {
         assert_eq!(parse_country(""), None);
         assert_eq!(parse_country("é"), None);
         assert!(is_country_code("nl"));
+        assert_eq!(country_key("qq"), Some(*b"QQ"));
+        assert_eq!(country_key("t1"), Some(*b"T1"));
+        assert_eq!(country_key("D-"), None);
     }
 
     #[test]

@@ -107,6 +107,10 @@ fn device_classes() {
             "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36"
         )
     ));
+    assert!(
+        yes(&d, &AttributesView::new().with_device(DeviceClass::Tablet)),
+        "a known class wins"
+    );
     let bot = rule(r#"{"not":{"device":["bot"]}}"#);
     assert!(!yes(&bot, &AttributesView::new()), "no User-Agent is a bot");
     assert!(yes(

@@ -149,7 +149,11 @@ fn compile_services(
             name: s.name.as_str().into(),
             versions: s.versions.iter().map(|v| v.name.as_str().into()).collect(),
             default_version,
-            unit_header: s.unit.header.as_deref().map(Into::into),
+            unit_header: s
+                .unit
+                .header
+                .as_deref()
+                .map(|h| h.to_ascii_lowercase().into()),
             unit_cookie: s.unit.cookie.as_deref().map(Into::into),
             anonymous_cookie: s.unit.anonymous_cookie.as_str().into(),
             rollout: rollouts.iter().position(|r| r.service == i),
