@@ -1,10 +1,53 @@
-//! The `rollgate` command line: parses arguments and runs one subcommand.
-//! Everything user-facing (messages, exit codes) is decided here; the work is done by the library crates.
+//! The `rollgate` command line: parses arguments, sets up logging and runs one subcommand.
+//! Everything user-facing (messages, exit codes) is decided here; the work is done by the
+//! library crates. Each subcommand lives in its own file under `commands/`.
+
+mod commands;
+mod exit;
+mod logging;
+mod output;
 
 use std::process::ExitCode;
 
+use clap::{Parser, Subcommand};
+
+pub use exit::Exit;
+
+/// Rollgate: progressive delivery. Routes a growing share of users to a canary version,
+/// measures both versions live, and ramps up, holds or rolls back by itself.
+#[derive(Debug, Parser)]
+#[command(
+    name = "rollgate",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// Log filter (`info`, `debug`, `rollgate_edge=trace`, …); also read from `RUST_LOG`.
+    #[arg(long, global = true, env = "ROLLGATE_LOG", default_value = "info")]
+    pub log: String,
+
+    /// The subcommand to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Every subcommand.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check a configuration file and list every error with its path.
+    Validate(commands::validate::Args),
+    /// Show which version and cohort a unit gets, and why.
+    Assign(commands::assign::Args),
+}
+
 /// Runs the command line with the process arguments and returns the exit code.
 pub fn main() -> ExitCode {
-    eprintln!("rollgate: no commands yet");
-    ExitCode::from(2)
+    let cli = Cli::parse();
+    logging::init(&cli.log);
+    let result = match cli.command {
+        Command::Validate(args) => commands::validate::run(args),
+        Command::Assign(args) => commands::assign::run(args),
+    };
+    exit::report(result)
 }

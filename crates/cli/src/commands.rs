@@ -1,0 +1,4 @@
+//! One module per subcommand: each has an `Args` (clap) and a `run` function.
+
+pub mod assign;
+pub mod validate;

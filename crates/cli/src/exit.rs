@@ -1,0 +1,32 @@
+//! Exit codes scripts can rely on, and how errors reach the terminal.
+
+use std::process::ExitCode;
+
+/// The outcome of a subcommand that did not fail outright.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Everything worked (exit code 0).
+    Success,
+    /// The command ran but the answer is "no": invalid config, a refused command,
+    /// a failing verdict (exit code 1).
+    Failure,
+}
+
+/// Exit code for errors: the command could not do its job (bad arguments, unreadable file,
+/// unreachable server).
+const ERROR: u8 = 2;
+
+/// Prints an error chain for a person and turns the result into the process exit code.
+pub fn report(result: anyhow::Result<Exit>) -> ExitCode {
+    match result {
+        Ok(Exit::Success) => ExitCode::SUCCESS,
+        Ok(Exit::Failure) => ExitCode::from(1),
+        Err(err) => {
+            eprintln!("error: {err}");
+            for cause in err.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::from(ERROR)
+        }
+    }
+}

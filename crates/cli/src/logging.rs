@@ -1,0 +1,16 @@
+//! Structured logs on stderr with `tracing`.
+
+use tracing_subscriber::EnvFilter;
+
+/// Installs the global subscriber: `RUST_LOG` wins over `--log`.
+pub fn init(default_filter: &str) {
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(default_filter))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    // A second init (tests calling main twice) is harmless: keep the first subscriber.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
