@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)]
 //! Whole-file validation: the shipped example is valid, and every mistake in a bad file is
 //! reported with its path at once.
 
