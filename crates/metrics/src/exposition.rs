@@ -89,23 +89,53 @@ impl Exposition {
 }
 
 impl Collector for Exposition {
-    fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
+    fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> std::fmt::Result {
         let totals = self.lock();
         let series: Vec<(Labels<'_>, &SeriesTotals)> = totals
             .series
             .iter()
             .map(|(key, t)| (labels(key), t))
             .collect();
-        encode_requests(&mut encoder, &series)?;
-        encode_latency(&mut encoder, &series)?;
-        encode_errors(&mut encoder, &series)?;
-        encode_events(&mut encoder, &series)?;
-        let mut m = encoder.encode_descriptor(
-            DROPPED,
-            "Records not counted, by reason.",
-            None,
-            MetricType::Counter,
+        let e = &mut encoder;
+        labelled_counters(
+            e,
+            REQUESTS,
+            "Requests by status class.",
+            CODE_CLASS,
+            &series,
+            |t| {
+                let counts = t
+                    .requests
+                    .status
+                    .iter()
+                    .copied()
+                    .chain([t.requests.no_status]);
+                CODE_CLASSES.iter().copied().zip(counts).collect()
+            },
         )?;
+        encode_latency(e, &series)?;
+        let help = "Failed requests by the side that failed.";
+        labelled_counters(e, ERRORS, help, SIDE, &series, |t| {
+            ErrorSide::ALL
+                .iter()
+                .map(|&side| (side.as_str(), t.requests.errors_on(side)))
+                .collect()
+        })?;
+        let help = "5xx responses charged to the version: the numerator of error_rate.";
+        counters(e, VERSION_ERRORS, help, &series, |t| {
+            t.requests.version_errors
+        })?;
+        let help = "Response bytes sent to clients.";
+        counters(e, RESPONSE_BYTES, help, &series, |t| t.requests.bytes_out)?;
+        labelled_counters(e, EVENTS, "Client events by name.", EVENT, &series, |t| {
+            t.events
+                .iter()
+                .map(|(name, (count, _))| (name.as_ref(), *count))
+                .collect()
+        })?;
+        encode_event_sums(e, &series)?;
+        let help = "Records not counted, by reason.";
+        let mut m = e.encode_descriptor(DROPPED, help, None, MetricType::Counter)?;
         for reason in DropReason::ALL {
             counter(
                 &mut m,
@@ -119,28 +149,35 @@ impl Collector for Exposition {
 
 type Series<'a> = [(Labels<'a>, &'a SeriesTotals)];
 
-fn encode_requests(encoder: &mut DescriptorEncoder<'_>, series: &Series<'_>) -> std::fmt::Result {
-    let mut m = encoder.encode_descriptor(
-        REQUESTS,
-        "Requests by status class.",
-        None,
-        MetricType::Counter,
-    )?;
+/// A counter family with the series labels only.
+fn counters(
+    encoder: &mut DescriptorEncoder<'_>,
+    name: &str,
+    help: &str,
+    series: &Series<'_>,
+    value: impl Fn(&SeriesTotals) -> u64,
+) -> std::fmt::Result {
+    let mut m = encoder.encode_descriptor(name, help, None, MetricType::Counter)?;
     for (l, t) in series {
-        let counts = t
-            .requests
-            .status
-            .iter()
-            .copied()
-            .chain([t.requests.no_status]);
-        for (class, n) in CODE_CLASSES.iter().zip(counts) {
-            counter(&mut m, &with(l, (CODE_CLASS, class)), n)?;
-        }
+        counter(&mut m, l, value(t))?;
     }
-    let help = "Response bytes sent to clients.";
-    let mut m = encoder.encode_descriptor(RESPONSE_BYTES, help, None, MetricType::Counter)?;
+    Ok(())
+}
+
+/// A counter family with one more label: `values` gives `(label value, count)` per series.
+fn labelled_counters<'a>(
+    encoder: &mut DescriptorEncoder<'_>,
+    name: &str,
+    help: &str,
+    label: &'static str,
+    series: &Series<'a>,
+    values: impl Fn(&'a SeriesTotals) -> Vec<(&'a str, u64)>,
+) -> std::fmt::Result {
+    let mut m = encoder.encode_descriptor(name, help, None, MetricType::Counter)?;
     for (l, t) in series {
-        counter(&mut m, l, t.requests.bytes_out)?;
+        for (value, n) in values(t) {
+            counter(&mut m, &with(l, (label, value)), n)?;
+        }
     }
     Ok(())
 }
@@ -148,17 +185,10 @@ fn encode_requests(encoder: &mut DescriptorEncoder<'_>, series: &Series<'_>) -> 
 fn encode_latency(encoder: &mut DescriptorEncoder<'_>, series: &Series<'_>) -> std::fmt::Result {
     let help = "Request latency in seconds.";
     let mut m = encoder.encode_descriptor(REQUEST_DURATION, help, None, MetricType::Histogram)?;
-    let bounds: Vec<f64> = LATENCY_BUCKETS_US
-        .iter()
-        .map(|&us| us as f64 / 1e6)
-        .chain([f64::INFINITY])
-        .collect();
+    let seconds = LATENCY_BUCKETS_US.iter().map(|&us| us as f64 / 1e6);
+    let bounds: Vec<f64> = seconds.chain([f64::INFINITY]).collect();
     for (l, t) in series {
-        let buckets: Vec<(f64, u64)> = bounds
-            .iter()
-            .copied()
-            .zip(t.buckets.iter().copied())
-            .collect();
+        let buckets: Vec<(f64, u64)> = bounds.iter().copied().zip(t.buckets).collect();
         let sum = t.latency_sum_us as f64 / 1e6;
         m.encode_family(l)?
             .encode_histogram::<NoLabelSet>(sum, t.latency_count, &buckets, None)?;
@@ -166,34 +196,7 @@ fn encode_latency(encoder: &mut DescriptorEncoder<'_>, series: &Series<'_>) -> s
     Ok(())
 }
 
-fn encode_errors(encoder: &mut DescriptorEncoder<'_>, series: &Series<'_>) -> std::fmt::Result {
-    let help = "Failed requests by the side that failed.";
-    let mut m = encoder.encode_descriptor(ERRORS, help, None, MetricType::Counter)?;
-    for (l, t) in series {
-        for side in ErrorSide::ALL {
-            counter(
-                &mut m,
-                &with(l, (SIDE, side.as_str())),
-                t.requests.errors_on(side),
-            )?;
-        }
-    }
-    let help = "5xx responses charged to the version: the numerator of error_rate.";
-    let mut m = encoder.encode_descriptor(VERSION_ERRORS, help, None, MetricType::Counter)?;
-    for (l, t) in series {
-        counter(&mut m, l, t.requests.version_errors)?;
-    }
-    Ok(())
-}
-
-fn encode_events(encoder: &mut DescriptorEncoder<'_>, series: &Series<'_>) -> std::fmt::Result {
-    let mut m =
-        encoder.encode_descriptor(EVENTS, "Client events by name.", None, MetricType::Counter)?;
-    for (l, t) in series {
-        for (name, (count, _)) in &t.events {
-            counter(&mut m, &with(l, (EVENT, name)), *count)?;
-        }
-    }
+fn encode_event_sums(encoder: &mut DescriptorEncoder<'_>, series: &Series<'_>) -> std::fmt::Result {
     let help = "Sum of client event values by name.";
     let mut m = encoder.encode_descriptor(EVENT_VALUE_SUM, help, None, MetricType::Gauge)?;
     for (l, t) in series {

@@ -113,16 +113,14 @@ impl Recorder {
             .series(key)
             .and_then(|series| Ok((series, self.registry.event(name)?)));
         match resolved {
-            Ok((series, event)) => self
-                .record_event(
-                    at,
-                    &EventRecord {
-                        series,
-                        event,
-                        value,
-                    },
-                )
-                .map_err(RecordError::Dropped),
+            Ok((series, event)) => {
+                let record = EventRecord {
+                    series,
+                    event,
+                    value,
+                };
+                self.record_event(at, &record).map_err(RecordError::Dropped)
+            }
             Err(e) => {
                 let reason = match e {
                     RegistryError::SeriesCap { .. } => DropReason::SeriesCap,

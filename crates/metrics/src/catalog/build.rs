@@ -133,28 +133,17 @@ impl Resolver<'_> {
             });
         }
         if let Some(mean) = &spec.mean {
-            let path = field(path, "mean");
-            let source = values(&mean.event, &field(&path, "event"), errors);
-            let unit = unit(
+            let (source, unit) = observed(
                 &mean.event,
                 mean.unit.as_deref(),
-                &field(&path, "unit"),
+                &field(path, "mean"),
                 errors,
-            );
-            return Some(MetricDef::Mean {
-                source: source?,
-                unit: unit?,
-            });
+            )?;
+            return Some(MetricDef::Mean { source, unit });
         }
         if let Some(quantile) = &spec.quantile {
             let path = field(path, "quantile");
-            let source = values(&quantile.event, &field(&path, "event"), errors);
-            let unit = unit(
-                &quantile.event,
-                quantile.unit.as_deref(),
-                &field(&path, "unit"),
-                errors,
-            );
+            let observed = observed(&quantile.event, quantile.unit.as_deref(), &path, errors);
             let q = quantile.q;
             if !(q > 0.0 && q < 1.0) {
                 errors.push(
@@ -165,11 +154,8 @@ impl Resolver<'_> {
                 );
                 return None;
             }
-            return Some(MetricDef::Quantile {
-                source: source?,
-                q,
-                unit: unit?,
-            });
+            let (source, unit) = observed?;
+            return Some(MetricDef::Quantile { source, q, unit });
         }
         let counter = spec.counter.as_ref()?;
         let event = event(
@@ -219,6 +205,18 @@ impl Resolver<'_> {
         }
         event(name, path, errors).map(CountSource::Event)
     }
+}
+
+/// The values a mean or quantile at `path` reads, and their unit.
+fn observed(
+    event: &str,
+    given_unit: Option<&str>,
+    path: &str,
+    errors: &mut SpecErrors,
+) -> Option<(ValueSource, MetricUnit)> {
+    let source = values(event, &field(path, "event"), errors);
+    let unit = unit(event, given_unit, &field(path, "unit"), errors);
+    Some((source?, unit?))
 }
 
 /// The values a mean or quantile reads: request latency or an event's values.
