@@ -26,7 +26,7 @@ pub use input::{Command, Health, Observation, Outcome};
 pub use output::{Effect, Notification, NotificationKind, Transition};
 pub use plan::{Limits, RollbackMode, RolloutIds, RolloutPlan};
 pub use reconcile::reconcile;
-pub use restore::{RestoreError, restore_version};
+pub use restore::{Restore, RestoreError, restore_version};
 pub use spec::{
     ControlSpec, ExponentialSpec, GradualSpec, LinearSpec, PauseSpec, PidSpec, RollbackSpec,
     StepSpec, StrategySpec,

@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 
 use fixtures::*;
 use rollgate_controller::{
-    Command, ControlSpec, Effect, GradualSpec, Observation, PauseKind, RestoreError, RollbackSpec,
-    RolloutPlan, RolloutState, StepSpec, StrategySpec, Transition, apply_command, reconcile,
-    restore_version,
+    Command, ControlSpec, Effect, GradualSpec, NotificationKind, Observation, PauseKind,
+    RestoreError, RollbackSpec, RolloutPlan, RolloutState, StepSpec, StrategySpec, Transition,
+    apply_command, reconcile, restore_version,
 };
 use rollgate_core::Ppm;
 use rollgate_core::model::{Action, Actor, Phase, VersionSnapshot};
@@ -262,55 +262,89 @@ fn snapshot(service: &str, name: &str) -> VersionSnapshot {
 #[test]
 fn restore_aborts_a_running_rollout_and_makes_the_snapshot_stable() {
     let (p, s) = setup();
-    let t = restore_version(&p, &s, "v1.1", &snapshot("shop", "v1.0"), &ann(), MINUTE).unwrap();
-    check_transition(&s, &t);
-    assert_eq!(actions(&t), [Action::Abort, Action::Restore]);
+    let r = restore_version(
+        "shop",
+        "v1.1",
+        &snapshot("shop", "v1.0"),
+        Some((&p, &s)),
+        &ann(),
+        MINUTE,
+    )
+    .unwrap();
+    let abort = r.abort.unwrap();
+    check_transition(&s, &abort);
+    assert_eq!(actions(&abort), [Action::Abort]);
     assert_eq!(
-        t.decisions[1].reason,
-        "user:ann restored shop to v1.0 (was v1.1)"
+        abort.decisions[0].reason,
+        "aborted because user:ann restored shop to v1.0 (was v1.1)"
     );
-    assert_eq!(t.decisions[1].details["labels"]["commit"], "0a1b2c");
+    assert_eq!(abort.effects[0], Effect::PublishWeight(Ppm::ZERO));
+    let fresh = RolloutState::new(MINUTE);
+    assert_eq!(actions(&r.record), [Action::Restore]);
+    check_transition(&fresh, &r.record);
+    assert_eq!(r.record.state.next_seq, fresh.next_seq + 1);
     assert_eq!(
-        t.effects[..2],
-        [
-            Effect::PublishWeight(Ppm::ZERO),
-            Effect::PromoteStable {
-                service: "shop".into(),
-                version: "v1.0".into()
-            }
-        ]
+        (r.record.state.phase, r.record.state.weight),
+        (Phase::Promoted, Ppm::FULL)
+    );
+    let d = &r.record.decisions[0];
+    assert_eq!(
+        (d.actor.clone(), d.rollout.as_str()),
+        (ann(), "restore-shop-v1.0-60000")
+    );
+    assert_eq!(d.reason, "user:ann restored shop to v1.0 (was v1.1)");
+    assert_eq!(d.details["labels"]["commit"], "0a1b2c");
+    assert_eq!(
+        r.record.effects[0],
+        Effect::PromoteStable {
+            service: "shop".into(),
+            version: "v1.0".into()
+        }
+    );
+    assert_eq!(
+        r.record.notifications().next().map(|n| n.kind),
+        Some(NotificationKind::Restore)
+    );
+    assert_eq!(
+        (r.plan.stable.as_str(), r.plan.canary.as_str()),
+        ("v1.1", "v1.0")
     );
 }
 
 #[test]
-fn restore_after_a_promotion_only_changes_the_stable_version() {
+fn restore_leaves_a_finished_rollout_alone() {
     let (p, s) = setup();
     let promoted = cmd(&p, &s, Command::Promote, 1).state;
-    let t = restore_version(&p, &promoted, "v1.2", &snapshot("shop", "v1.1"), &ann(), 2).unwrap();
-    check_transition(&promoted, &t);
-    assert_eq!(actions(&t), [Action::Restore]);
+    let r = restore_version(
+        "shop",
+        "v1.2",
+        &snapshot("shop", "v1.1"),
+        Some((&p, &promoted)),
+        &ann(),
+        2,
+    )
+    .unwrap();
+    assert!(r.abort.is_none());
     assert_eq!(
-        (t.state.phase, t.state.weight),
-        (Phase::Promoted, Ppm::FULL)
-    );
-    assert_eq!(
-        t.effects[0],
+        r.record.effects[0],
         Effect::PromoteStable {
             service: "shop".into(),
             version: "v1.1".into()
         }
     );
+    assert!(restore_version("shop", "v1.2", &snapshot("shop", "v1.1"), None, &ann(), 2).is_ok());
 }
 
 #[test]
 fn restore_refuses_another_services_version_or_the_current_one() {
-    let (p, s) = setup();
-    let err = restore_version(&p, &s, "v1.1", &snapshot("cart", "v3"), &ann(), 0).unwrap_err();
+    let err =
+        restore_version("shop", "v1.1", &snapshot("cart", "v3"), None, &ann(), 0).unwrap_err();
     assert!(matches!(err, RestoreError::WrongService { .. }));
     assert_eq!(
         err.to_string(),
         "version \"v3\" belongs to service \"cart\", not \"shop\""
     );
-    let err = restore_version(&p, &s, "v1.1", &snapshot("shop", "v1.1"), &ann(), 0).unwrap_err();
+    let err =
+        restore_version("shop", "v1.1", &snapshot("shop", "v1.1"), None, &ann(), 0).unwrap_err();
     assert!(matches!(err, RestoreError::AlreadyStable { .. }));
 }

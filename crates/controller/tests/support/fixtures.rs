@@ -118,7 +118,9 @@ pub fn check_transition(before: &RolloutState, t: &Transition) {
             _ => None,
         })
         .collect();
-    if t.state.weight == before.weight {
+    // A restore record is never routed, so it publishes nothing.
+    let restore = t.decisions.iter().any(|d| d.action == Action::Restore);
+    if t.state.weight == before.weight || restore {
         assert!(
             published.is_empty(),
             "published an unchanged weight: {published:?}"
@@ -138,7 +140,7 @@ pub fn allowed(from: Phase, to: Phase, action: Action) -> bool {
     use Phase::*;
     match (from, to) {
         (Pending, Progressing) => action == Action::Start,
-        (Pending, Promoted) => action == Action::Promote,
+        (Pending, Promoted) => matches!(action, Action::Promote | Action::Restore),
         (Pending, Aborted) => action == Action::Abort,
         (Progressing | Paused, Progressing | Paused | RolledBack | Aborted | Promoted) => true,
         (RolledBack | Aborted, Progressing) => action == Action::Retry,
