@@ -219,6 +219,15 @@ mod tests {
     }
 
     #[test]
+    fn the_signature_format_matches_openssl() {
+        // printf 'shop\nv1.2\n1767225600' | openssl dgst -sha256 -hmac 0123456789abcdef0123456789abcdef -hex
+        assert_eq!(
+            sign_override(KEY, "shop", "v1.2", 1_767_225_600),
+            "v1.2.1767225600.5c2cb7187b803e4723447c355fd7e0bccbe04272f91459c605b8720e8a1ce1b3"
+        );
+    }
+
+    #[test]
     fn tampered_or_unkeyed_signatures_are_ignored() {
         let token = sign_override(KEY, "shop", "v1.1", 1_700_000_000);
         let s = settings();

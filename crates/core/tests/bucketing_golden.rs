@@ -2,7 +2,7 @@
 //! independent Python reproduction in `tests/reference/`) must bucket the same forever.
 #![allow(clippy::unwrap_used)]
 
-use rollgate_core::{BucketingVersion, bucket};
+use rollgate_core::{BucketingVersion, Cohort, Ppm, bucket};
 
 const GOLDEN: &str = include_str!("data/bucketing_v1.tsv");
 
@@ -93,4 +93,22 @@ fn the_golden_file_covers_the_hard_cases() {
 fn the_documented_worked_example_holds() {
     // docs/bucketing.md walks through this one by hand.
     assert_eq!(bucket(BucketingVersion::V1, "shop-v1.2", "alice"), 500_050);
+    let cohort = |ppm| Cohort::of_bucket(500_050, Ppm::new(ppm).unwrap());
+    assert_eq!(cohort(100_000), Cohort::Baseline);
+    assert_eq!(cohort(50), Cohort::Stable);
+    assert_eq!(cohort(51), Cohort::Baseline);
+    assert_eq!(cohort(500_050), Cohort::Baseline);
+    assert_eq!(cohort(500_051), Cohort::Canary);
+    for (unit, expected) in [
+        ("", 968_266),
+        ("é", 522_880),
+        ("e\u{301}", 931_729),
+        ("日本", 925_042),
+    ] {
+        assert_eq!(
+            bucket(BucketingVersion::V1, "shop-v1.2", unit),
+            expected,
+            "{unit:?}"
+        );
+    }
 }
