@@ -26,7 +26,12 @@ pub(crate) struct Admin {
 }
 
 /// Serves the admin endpoints until `stop` resolves.
-pub(crate) async fn serve(listener: TcpListener, admin: Admin, graceful: &GracefulShutdown, stop: impl Future<Output = ()>) {
+pub(crate) async fn serve(
+    listener: TcpListener,
+    admin: Admin,
+    graceful: &GracefulShutdown,
+    stop: impl Future<Output = ()>,
+) {
     tokio::pin!(stop);
     loop {
         let accepted = tokio::select! {
@@ -40,7 +45,8 @@ pub(crate) async fn serve(listener: TcpListener, admin: Admin, graceful: &Gracef
             let admin = admin.clone();
             async move { Ok::<_, Infallible>(answer(&admin, &req)) }
         });
-        let conn = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+        let conn = hyper::server::conn::http1::Builder::new()
+            .serve_connection(TokioIo::new(stream), service);
         let watched = graceful.watch(conn);
         tokio::spawn(async move {
             if let Err(e) = watched.await {
@@ -62,35 +68,53 @@ fn answer(admin: &Admin, req: &Request<Incoming>) -> Response<ProxyBody> {
             if unready.is_empty() {
                 text(StatusCode::OK, "ready\n".into())
             } else {
-                text(StatusCode::SERVICE_UNAVAILABLE, format!("no healthy stable endpoint: {}\n", unready.join(", ")))
+                text(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!("no healthy stable endpoint: {}\n", unready.join(", ")),
+                )
             }
         }
         "/metrics" => {
             let mut out = match &admin.exposition {
                 Some(x) => match x.render() {
                     Ok(out) => out,
-                    Err(e) => return text(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot render metrics: {e}\n")),
+                    Err(e) => {
+                        return text(
+                            StatusCode::INTERNAL_SERVER_ERROR,
+                            format!("cannot render metrics: {e}\n"),
+                        );
+                    }
                 },
                 None => String::new(),
             };
             status::render_gauges(&snap, admin.shared.swaps(), &mut out);
-            with_type(Response::new(ProxyBody::full(out)), "text/plain; version=0.0.4; charset=utf-8")
+            with_type(
+                Response::new(ProxyBody::full(out)),
+                "text/plain; version=0.0.4; charset=utf-8",
+            )
         }
         "/debug/routing" => {
             let body = serde_json::to_vec_pretty(&status::debug_json(&snap)).unwrap_or_default();
             with_type(Response::new(ProxyBody::full(body)), "application/json")
         }
-        _ => text(StatusCode::NOT_FOUND, "not found: try /metrics, /healthz, /readyz or /debug/routing\n".into()),
+        _ => text(
+            StatusCode::NOT_FOUND,
+            "not found: try /metrics, /healthz, /readyz or /debug/routing\n".into(),
+        ),
     }
 }
 
 fn text(status: StatusCode, body: String) -> Response<ProxyBody> {
-    let mut r = with_type(Response::new(ProxyBody::full(body)), "text/plain; charset=utf-8");
+    let mut r = with_type(
+        Response::new(ProxyBody::full(body)),
+        "text/plain; charset=utf-8",
+    );
     *r.status_mut() = status;
     r
 }
 
 fn with_type(mut r: Response<ProxyBody>, content_type: &'static str) -> Response<ProxyBody> {
-    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     r
 }

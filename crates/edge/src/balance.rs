@@ -19,7 +19,10 @@ pub(crate) struct Balancer {
 impl Balancer {
     /// A balancer with `policy`.
     pub(crate) fn new(policy: LoadBalancing) -> Balancer {
-        Balancer { policy, next: AtomicUsize::new(0) }
+        Balancer {
+            policy,
+            next: AtomicUsize::new(0),
+        }
     }
 
     /// The position of an available endpoint at `now`, or `None` when every endpoint is out.
@@ -42,7 +45,12 @@ impl Balancer {
                     return None;
                 }
                 let k = turn % up;
-                endpoints.iter().enumerate().filter(|(_, e)| e.available(now)).nth(k).map(|(i, _)| i)
+                endpoints
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, e)| e.available(now))
+                    .nth(k)
+                    .map(|(i, _)| i)
             }
             LoadBalancing::LeastRequests => (0..n)
                 .map(|i| (turn + i) % n)
@@ -59,26 +67,54 @@ mod tests {
     use crate::pool::IdlePool;
 
     fn endpoints(n: usize) -> Vec<Arc<Endpoint>> {
-        let policy = HealthPolicy { active: false, unhealthy_threshold: 1, healthy_threshold: 1, ejection_ms: 1_000 };
+        let policy = HealthPolicy {
+            active: false,
+            unhealthy_threshold: 1,
+            healthy_threshold: 1,
+            ejection_ms: 1_000,
+        };
         (0..n)
-            .map(|i| Arc::new(Endpoint::new(&format!("127.0.0.1:{}", i + 1), policy, IdlePool::new(1, 1_000), None)))
+            .map(|i| {
+                Arc::new(Endpoint::new(
+                    &format!("127.0.0.1:{}", i + 1),
+                    policy,
+                    IdlePool::new(1, 1_000),
+                    None,
+                ))
+            })
             .collect()
     }
 
     fn picks(b: &Balancer, eps: &[Arc<Endpoint>], times: usize) -> Vec<String> {
-        (0..times).map(|_| b.pick(eps, 0).map_or("-".into(), |i| eps[i].addr().to_string())).collect()
+        (0..times)
+            .map(|_| {
+                b.pick(eps, 0)
+                    .map_or("-".into(), |i| eps[i].addr().to_string())
+            })
+            .collect()
     }
 
     #[test]
     fn round_robin_takes_turns_and_skips_ejected_endpoints() {
         let eps = endpoints(3);
         let b = Balancer::new(LoadBalancing::RoundRobin);
-        assert_eq!(picks(&b, &eps, 4), ["127.0.0.1:1", "127.0.0.1:2", "127.0.0.1:3", "127.0.0.1:1"]);
+        assert_eq!(
+            picks(&b, &eps, 4),
+            ["127.0.0.1:1", "127.0.0.1:2", "127.0.0.1:3", "127.0.0.1:1"]
+        );
         assert!(eps[1].connect_failed(0));
         let got = picks(&b, &eps, 6);
         assert!(!got.contains(&"127.0.0.1:2".to_string()), "{got:?}");
-        assert_eq!(got.iter().filter(|a| *a == "127.0.0.1:1").count(), 3, "{got:?}");
-        assert_eq!(got.iter().filter(|a| *a == "127.0.0.1:3").count(), 3, "{got:?}");
+        assert_eq!(
+            got.iter().filter(|a| *a == "127.0.0.1:1").count(),
+            3,
+            "{got:?}"
+        );
+        assert_eq!(
+            got.iter().filter(|a| *a == "127.0.0.1:3").count(),
+            3,
+            "{got:?}"
+        );
     }
 
     #[test]

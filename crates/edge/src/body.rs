@@ -47,22 +47,36 @@ pub enum BodyError {
 impl ProxyBody {
     /// A complete body.
     pub fn full(bytes: impl Into<Bytes>) -> ProxyBody {
-        ProxyBody { kind: Kind::Full(Some(bytes.into())) }
+        ProxyBody {
+            kind: Kind::Full(Some(bytes.into())),
+        }
     }
 
     /// No body.
     pub fn empty() -> ProxyBody {
-        ProxyBody { kind: Kind::Full(None) }
+        ProxyBody {
+            kind: Kind::Full(None),
+        }
     }
 
     /// The upstream's `body`, cut at `deadline`; `exchange` is settled when it ends.
-    pub(crate) fn stream(inner: Incoming, deadline: Pin<Box<Sleep>>, exchange: Exchange) -> ProxyBody {
-        let mut s = Streaming { inner, deadline, exchange };
+    pub(crate) fn stream(
+        inner: Incoming,
+        deadline: Pin<Box<Sleep>>,
+        exchange: Exchange,
+    ) -> ProxyBody {
+        let mut s = Streaming {
+            inner,
+            deadline,
+            exchange,
+        };
         if s.inner.is_end_stream() {
             // Nothing will be polled (HEAD, 204, 304): settle now.
             s.exchange.finish(End::Complete);
         }
-        ProxyBody { kind: Kind::Stream(s) }
+        ProxyBody {
+            kind: Kind::Stream(s),
+        }
     }
 }
 
@@ -70,7 +84,10 @@ impl Body for ProxyBody {
     type Data = Bytes;
     type Error = BodyError;
 
-    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
         match &mut self.kind {
             Kind::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
             Kind::Stream(s) => s.poll_frame(cx),
@@ -94,7 +111,10 @@ impl Body for ProxyBody {
 }
 
 impl Streaming {
-    fn poll_frame(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
+    fn poll_frame(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
         let polled = Pin::new(&mut self.inner).poll_frame(cx);
         if polled.is_pending() {
             ready!(self.deadline.as_mut().poll(cx));
@@ -102,7 +122,9 @@ impl Streaming {
         }
         match ready!(polled) {
             // A body that keeps flowing never waits on the timer: check the clock as well.
-            Some(Ok(_)) if tokio::time::Instant::now() >= self.deadline.deadline() => self.timed_out(),
+            Some(Ok(_)) if tokio::time::Instant::now() >= self.deadline.deadline() => {
+                self.timed_out()
+            }
             Some(Ok(frame)) => {
                 if let Some(data) = frame.data_ref() {
                     self.exchange.add_bytes(data.len());

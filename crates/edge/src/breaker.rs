@@ -103,7 +103,10 @@ fn pack_state(state: BreakerState, since: Millis) -> u64 {
 }
 
 fn unpack_state(word: u64) -> (BreakerState, Millis) {
-    (BreakerState::from_bits(word >> STATE_SHIFT), word & SINCE_MASK)
+    (
+        BreakerState::from_bits(word >> STATE_SHIFT),
+        word & SINCE_MASK,
+    )
 }
 
 impl Breaker {
@@ -143,9 +146,9 @@ impl Breaker {
             // (their requests never reported): start a round of probes.
             BreakerState::Open => self.start_probes(word, now),
             BreakerState::HalfOpen => {
-                let took = self
-                    .probes_left
-                    .fetch_update(Ordering::AcqRel, Ordering::Acquire, |p| p.checked_sub(1));
+                let took =
+                    self.probes_left
+                        .fetch_update(Ordering::AcqRel, Ordering::Acquire, |p| p.checked_sub(1));
                 match took {
                     Ok(_) => Admission::Probe,
                     Err(_) if cooled => self.start_probes(word, now),
@@ -157,11 +160,16 @@ impl Breaker {
 
     fn start_probes(&self, seen: u64, now: Millis) -> Admission {
         let next = pack_state(BreakerState::HalfOpen, now);
-        match self.state.compare_exchange(seen, next, Ordering::AcqRel, Ordering::Acquire) {
+        match self
+            .state
+            .compare_exchange(seen, next, Ordering::AcqRel, Ordering::Acquire)
+        {
             Ok(_) => {
                 self.probes_ok.store(0, Ordering::Release);
-                self.probes_left
-                    .store(self.spec.half_open_probes.saturating_sub(1), Ordering::Release);
+                self.probes_left.store(
+                    self.spec.half_open_probes.saturating_sub(1),
+                    Ordering::Release,
+                );
                 Admission::Probe
             }
             Err(_) => Admission::Rejected,
@@ -190,7 +198,10 @@ impl Breaker {
                 self.window.add(now, false);
             }
             Outcome::Failure => {
-                let run = self.consecutive.fetch_add(1, Ordering::AcqRel).saturating_add(1);
+                let run = self
+                    .consecutive
+                    .fetch_add(1, Ordering::AcqRel)
+                    .saturating_add(1);
                 self.window.add(now, true);
                 if run >= self.spec.consecutive_failures || self.ratio_exceeded(now) {
                     self.open(word, now);
@@ -212,7 +223,10 @@ impl Breaker {
             }
             Outcome::Failure => self.open(word, now),
             Outcome::Success => {
-                let ok = self.probes_ok.fetch_add(1, Ordering::AcqRel).saturating_add(1);
+                let ok = self
+                    .probes_ok
+                    .fetch_add(1, Ordering::AcqRel)
+                    .saturating_add(1);
                 if ok >= self.spec.half_open_probes {
                     self.close(word, now);
                 }
@@ -282,7 +296,11 @@ impl RollingWindow {
         self.slots.iter().fold((0, 0), |(r, f), slot| {
             let (e, requests, failures) = unpack_slot(slot.load(Ordering::Relaxed));
             let age = epoch.wrapping_sub(e) & EPOCH_MASK;
-            if age < BUCKETS as u64 { (r + requests, f + failures) } else { (r, f) }
+            if age < BUCKETS as u64 {
+                (r + requests, f + failures)
+            } else {
+                (r, f)
+            }
         })
     }
 
@@ -298,7 +316,11 @@ fn pack_slot(epoch: u64, requests: u64, failures: u64) -> u64 {
 }
 
 fn unpack_slot(word: u64) -> (u64, u64, u64) {
-    (word >> (2 * COUNT_BITS), (word >> COUNT_BITS) & COUNT_MAX, word & COUNT_MAX)
+    (
+        word >> (2 * COUNT_BITS),
+        (word >> COUNT_BITS) & COUNT_MAX,
+        word & COUNT_MAX,
+    )
 }
 
 #[cfg(test)]
@@ -359,7 +381,11 @@ mod tests {
         let b = Breaker::new(s, 0);
         // Alternating: 50% errors but only 8 requests so far.
         for t in 0..8 {
-            let o = if t % 2 == 0 { Outcome::Success } else { Outcome::Failure };
+            let o = if t % 2 == 0 {
+                Outcome::Success
+            } else {
+                Outcome::Failure
+            };
             run(&b, t, o);
         }
         assert_eq!(b.state().0, BreakerState::Closed);

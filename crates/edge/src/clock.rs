@@ -43,7 +43,10 @@ mod tests {
         assert!(b >= a + 5, "{a} {b}");
         let wall = wall_time(a);
         let age = SystemTime::now().duration_since(wall).unwrap_or_default();
-        assert!(age >= Duration::from_millis(5) && age < Duration::from_secs(5), "{age:?}");
+        assert!(
+            age >= Duration::from_millis(5) && age < Duration::from_secs(5),
+            "{age:?}"
+        );
         assert_eq!(millis(Duration::from_secs(2)), 2000);
     }
 }

@@ -27,7 +27,9 @@ fn find_in<'a>(line: &'a str, name: &str) -> Option<&'a str> {
         let (k, v) = pair.split_once('=')?;
         (k.trim() == name).then(|| {
             let v = v.trim();
-            v.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(v)
+            v.strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .unwrap_or(v)
         })
     })
 }
@@ -52,7 +54,9 @@ pub fn mint_id() -> Result<String, MintError> {
 /// ids are hex, so this does not happen in practice).
 pub(crate) fn set_cookie(name: &str, id: &str, secure: bool) -> Option<HeaderValue> {
     let secure = if secure { "; Secure" } else { "" };
-    let text = format!("{name}={id}; Path=/; Max-Age={ANONYMOUS_COOKIE_MAX_AGE}; HttpOnly; SameSite=Lax{secure}");
+    let text = format!(
+        "{name}={id}; Path=/; Max-Age={ANONYMOUS_COOKIE_MAX_AGE}; HttpOnly; SameSite=Lax{secure}"
+    );
     HeaderValue::try_from(text).ok()
 }
 
@@ -79,14 +83,21 @@ mod tests {
         let a = mint_id().unwrap();
         let b = mint_id().unwrap();
         assert_eq!(a.len(), 32);
-        assert!(a.bytes().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()), "{a}");
+        assert!(
+            a.bytes()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()),
+            "{a}"
+        );
         assert_ne!(a, b);
     }
 
     #[test]
     fn the_set_cookie_header_is_sticky_and_safe() {
         let v = set_cookie("rg_uid", "abc", false).unwrap();
-        assert_eq!(v, "rg_uid=abc; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax");
+        assert_eq!(
+            v,
+            "rg_uid=abc; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax"
+        );
         let v = set_cookie("rg_uid", "abc", true).unwrap();
         assert!(v.to_str().unwrap().ends_with("; SameSite=Lax; Secure"));
         assert!(set_cookie("a", "b\nc", false).is_none());

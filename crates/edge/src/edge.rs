@@ -58,8 +58,18 @@ impl Edge {
     /// An edge serving `table`, recording into `telemetry`.
     pub fn new(settings: ProxySettings, table: Arc<RoutingTable>, telemetry: Telemetry) -> Edge {
         let (tx, checks) = mpsc::unbounded_channel();
-        let shared = Shared::new(table, telemetry.recorder, settings.version_header.clone(), tx);
-        Edge { settings, shared: Arc::new(shared), checks, exposition: telemetry.exposition }
+        let shared = Shared::new(
+            table,
+            telemetry.recorder,
+            settings.version_header.clone(),
+            tx,
+        );
+        Edge {
+            settings,
+            shared: Arc::new(shared),
+            checks,
+            exposition: telemetry.exposition,
+        }
     }
 
     /// The handle that publishes new routing tables to this edge (and reports its state).
@@ -74,13 +84,23 @@ impl Edge {
 
     /// Binds the client and admin listeners and loads the TLS certificate.
     pub async fn bind(self) -> Result<BoundEdge, EdgeError> {
-        let tls = self.settings.tls.as_ref().map(|t| t.acceptor()).transpose()?;
+        let tls = self
+            .settings
+            .tls
+            .as_ref()
+            .map(|t| t.acceptor())
+            .transpose()?;
         let listener = bind(self.settings.listen).await?;
         let admin = match self.settings.admin_listen {
             Some(addr) => Some(bind(addr).await?),
             None => None,
         };
-        Ok(BoundEdge { edge: self, listener, admin, tls })
+        Ok(BoundEdge {
+            edge: self,
+            listener,
+            admin,
+            tls,
+        })
     }
 
     /// Binds and serves until `shutdown` resolves, then drains (see [`BoundEdge::run`]).
@@ -91,13 +111,17 @@ impl Edge {
 }
 
 async fn bind(addr: SocketAddr) -> Result<TcpListener, EdgeError> {
-    TcpListener::bind(addr).await.map_err(|source| EdgeError::Bind { addr, source })
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| EdgeError::Bind { addr, source })
 }
 
 impl BoundEdge {
     /// The address clients connect to (with the real port when the settings said port 0).
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().unwrap_or(self.edge.settings.listen)
+        self.listener
+            .local_addr()
+            .unwrap_or(self.edge.settings.listen)
     }
 
     /// The admin listener's address, if there is one.
@@ -113,7 +137,12 @@ impl BoundEdge {
     /// Serves clients and the admin endpoints until `shutdown` resolves; then stops
     /// accepting, lets requests in flight finish for up to the drain timeout, and returns.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
-        let BoundEdge { edge, listener, admin, tls } = self;
+        let BoundEdge {
+            edge,
+            listener,
+            admin,
+            tls,
+        } = self;
         let checker = tokio::spawn(health::supervise(edge.checks));
         let graceful = GracefulShutdown::new();
         let (stop_tx, stop_rx) = watch::channel(false);
@@ -121,7 +150,10 @@ impl BoundEdge {
             let _ = rx.wait_for(|s| *s).await;
         };
         let shared = Arc::clone(&edge.shared);
-        let admin_state = Admin { shared: Arc::clone(&shared), exposition: edge.exposition };
+        let admin_state = Admin {
+            shared: Arc::clone(&shared),
+            exposition: edge.exposition,
+        };
         let admin_loop = async {
             if let Some(l) = admin {
                 admin::serve(l, admin_state, &graceful, stopped(stop_rx.clone())).await;
@@ -132,7 +164,11 @@ impl BoundEdge {
             tracing::info!("shutting down: no new connections, draining requests in flight");
             let _ = stop_tx.send(true);
         };
-        tokio::join!(server::accept_loop(listener, tls, shared, &graceful, stopped(stop_rx.clone())), admin_loop, signal);
+        tokio::join!(
+            server::accept_loop(listener, tls, shared, &graceful, stopped(stop_rx.clone())),
+            admin_loop,
+            signal
+        );
         let open = graceful.count();
         match tokio::time::timeout(edge.settings.drain_timeout, graceful.shutdown()).await {
             Ok(()) => tracing::info!(connections = open, "drained"),

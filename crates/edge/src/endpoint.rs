@@ -52,7 +52,12 @@ pub(crate) const PASSIVE_EJECTION_MS: Millis = 5_000;
 
 impl Endpoint {
     /// An endpoint at `addr`, healthy until shown otherwise, actively checked per `check`.
-    pub(crate) fn new(addr: &str, policy: HealthPolicy, pool: IdlePool, check: Option<HealthCheckSpec>) -> Endpoint {
+    pub(crate) fn new(
+        addr: &str,
+        policy: HealthPolicy,
+        pool: IdlePool,
+        check: Option<HealthCheckSpec>,
+    ) -> Endpoint {
         Endpoint {
             addr: addr.into(),
             check,
@@ -82,7 +87,8 @@ impl Endpoint {
     /// May the load balancer pick this endpoint at `now`?
     #[inline]
     pub(crate) fn available(&self, now: Millis) -> bool {
-        self.health.up.load(Ordering::Relaxed) && now >= self.health.ejected_until.load(Ordering::Relaxed)
+        self.health.up.load(Ordering::Relaxed)
+            && now >= self.health.ejected_until.load(Ordering::Relaxed)
     }
 
     /// Requests in flight.
@@ -117,7 +123,10 @@ impl Endpoint {
     /// ejected it.
     pub(crate) fn connect_failed(&self, now: Millis) -> bool {
         let h = &self.health;
-        let run = h.connect_failures.fetch_add(1, Ordering::AcqRel).saturating_add(1);
+        let run = h
+            .connect_failures
+            .fetch_add(1, Ordering::AcqRel)
+            .saturating_add(1);
         if run < h.policy.unhealthy_threshold {
             return false;
         }
@@ -156,7 +165,12 @@ mod tests {
     use super::*;
 
     fn endpoint(active: bool) -> Endpoint {
-        let policy = HealthPolicy { active, unhealthy_threshold: 3, healthy_threshold: 2, ejection_ms: 5_000 };
+        let policy = HealthPolicy {
+            active,
+            unhealthy_threshold: 3,
+            healthy_threshold: 2,
+            ejection_ms: 5_000,
+        };
         Endpoint::new("127.0.0.1:1", policy, IdlePool::new(4, 60_000), None)
     }
 

@@ -43,7 +43,15 @@ impl Exchange {
         if let Some(e) = snap.version(target.version).endpoint(target.endpoint) {
             e.begin();
         }
-        Exchange { snap, target, started, status: RequestRecord::NO_STATUS, bytes: 0, conn: None, settled: false }
+        Exchange {
+            snap,
+            target,
+            started,
+            status: RequestRecord::NO_STATUS,
+            bytes: 0,
+            conn: None,
+            settled: false,
+        }
     }
 
     /// The status sent to the client.
@@ -87,7 +95,13 @@ impl Exchange {
             End::Downstream => Some(ErrorSide::Downstream),
         };
         let latency_us = u64::try_from(self.started.elapsed().as_micros()).unwrap_or(u64::MAX);
-        let record = |series| RequestRecord { series, status: self.status, latency_us, bytes_out: self.bytes, error };
+        let record = |series| RequestRecord {
+            series,
+            status: self.status,
+            latency_us,
+            bytes_out: self.bytes,
+            error,
+        };
         self.snap.record(self.target.series.map(record));
     }
 }

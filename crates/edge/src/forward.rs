@@ -55,22 +55,34 @@ pub(crate) async fn forward(
         match upstream::send(endpoint, req, limits(timeouts, deadline)).await {
             Ok((response, conn)) => {
                 exchange.set_conn(conn);
-                return Ok(Forwarded { response, exchange, version: target.version });
+                return Ok(Forwarded {
+                    response,
+                    exchange,
+                    version: target.version,
+                });
             }
             Err(failure) => {
                 exchange.set_status(failure.error.status().as_u16());
                 exchange.finish(failure.error.end());
                 tracing::debug!(endpoint = endpoint.addr(), error = %failure.error, "upstream request failed");
                 let next = match (failure.request, retry_on.take()) {
-                    (Some(back), Some(fallback)) if failure.error.is_connect() && retryable(&back) => {
+                    (Some(back), Some(fallback))
+                        if failure.error.is_connect() && retryable(&back) =>
+                    {
                         retry_target(snap, fallback, cohort, now_ms()).map(|t| (back, t))
                     }
                     _ => None,
                 };
                 let Some((mut back, next)) = next else {
-                    return Err(Failed { error: failure.error, version: target.version });
+                    return Err(Failed {
+                        error: failure.error,
+                        version: target.version,
+                    });
                 };
-                snap.version(target.version).stats.retried.fetch_add(1, Ordering::Relaxed);
+                snap.version(target.version)
+                    .stats
+                    .retried
+                    .fetch_add(1, Ordering::Relaxed);
                 headers::set_version(back.headers_mut(), &snap.version(next.version).header);
                 (req, target) = (back, next);
             }
@@ -81,14 +93,19 @@ pub(crate) async fn forward(
 /// Connect and first-byte timeouts, each capped by what is left of the total.
 fn limits(t: Timeouts, deadline: tokio::time::Instant) -> Limits {
     let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-    Limits { connect: t.connect.min(left), first_byte: t.first_byte.min(left) }
+    Limits {
+        connect: t.connect.min(left),
+        first_byte: t.first_byte.min(left),
+    }
 }
 
 /// May this request be sent again after a failed connect? GET, HEAD, OPTIONS and TRACE are
 /// safe by definition; any other method only with an `Idempotency-Key` header.
 fn retryable<B>(req: &Request<B>) -> bool {
-    matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE)
-        || req.headers().contains_key(IDEMPOTENCY_KEY)
+    matches!(
+        *req.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    ) || req.headers().contains_key(IDEMPOTENCY_KEY)
 }
 
 #[cfg(test)]
@@ -103,7 +120,10 @@ mod tests {
         assert!(retryable(&req(Method::OPTIONS)));
         assert!(!retryable(&req(Method::POST)));
         assert!(!retryable(&req(Method::PUT)));
-        let marked = Request::post("/").header("Idempotency-Key", "k1").body(()).unwrap();
+        let marked = Request::post("/")
+            .header("Idempotency-Key", "k1")
+            .body(())
+            .unwrap();
         assert!(retryable(&marked));
     }
 }

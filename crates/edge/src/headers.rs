@@ -124,7 +124,11 @@ fn append_forwarded(headers: &mut HeaderMap, hop: &Hop<'_>) {
         IpAddr::V4(ip) => write!(fwd, "for={ip};proto={proto}"),
         IpAddr::V6(ip) => write!(fwd, "for=\"[{ip}]\";proto={proto}"),
     };
-    if let Some(host) = hop.host.and_then(|h| h.to_str().ok()).filter(|h| is_token(h)) {
+    if let Some(host) = hop
+        .host
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| is_token(h))
+    {
         let _ = write!(fwd, ";host={host}");
     }
     if let Ok(v) = HeaderValue::try_from(fwd) {
@@ -147,12 +151,17 @@ fn joined(headers: &HeaderMap, name: &HeaderName) -> Option<String> {
 /// True when `s` can be a `Forwarded` value without quoting (RFC 7239 token characters).
 fn is_token(s: &str) -> bool {
     !s.is_empty()
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~:[]".contains(&b))
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~:[]".contains(&b))
 }
 
 /// Rewrites an upstream response for the client: strips hop-by-hop headers and sets the
 /// version header (overwriting any the upstream sent).
-pub(crate) fn to_client(headers: &mut HeaderMap, version_header: Option<&HeaderName>, version: &HeaderValue) {
+pub(crate) fn to_client(
+    headers: &mut HeaderMap,
+    version_header: Option<&HeaderName>,
+    version: &HeaderValue,
+) {
     strip_hop_by_hop(headers);
     if let Some(name) = version_header {
         headers.insert(name.clone(), version.clone());
@@ -166,13 +175,19 @@ mod tests {
     fn map(pairs: &[(&str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();
         for (k, v) in pairs {
-            h.append(HeaderName::from_bytes(k.as_bytes()).unwrap(), HeaderValue::from_str(v).unwrap());
+            h.append(
+                HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                HeaderValue::from_str(v).unwrap(),
+            );
         }
         h
     }
 
     fn values(h: &HeaderMap, name: &str) -> Vec<String> {
-        h.get_all(name).iter().map(|v| v.to_str().unwrap().to_string()).collect()
+        h.get_all(name)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .collect()
     }
 
     #[test]
@@ -207,7 +222,11 @@ mod tests {
             ("x-rollgate-rerouted", "breaker_open"),
         ]);
         let host = HeaderValue::from_static("shop.example.com");
-        let hop = Hop { client_ip: "10.0.0.9".parse().unwrap(), tls: true, host: Some(&host) };
+        let hop = Hop {
+            client_ip: "10.0.0.9".parse().unwrap(),
+            tls: true,
+            host: Some(&host),
+        };
         let xv = HeaderName::from_static("x-version");
         let v = HeaderValue::from_static("v1.2");
         let c = HeaderValue::from_static("baseline");
@@ -218,10 +237,16 @@ mod tests {
         assert!(values(&h, "x-rollgate-rerouted").is_empty());
         set_rerouted(&mut h, "no_healthy_endpoint");
         assert_eq!(values(&h, "x-rollgate-rerouted"), ["no_healthy_endpoint"]);
-        assert_eq!(values(&h, "x-forwarded-for"), ["203.0.113.7, 198.51.100.1, 10.0.0.9"]);
+        assert_eq!(
+            values(&h, "x-forwarded-for"),
+            ["203.0.113.7, 198.51.100.1, 10.0.0.9"]
+        );
         assert_eq!(
             values(&h, "forwarded"),
-            ["for=203.0.113.7", "for=10.0.0.9;proto=https;host=shop.example.com"]
+            [
+                "for=203.0.113.7",
+                "for=10.0.0.9;proto=https;host=shop.example.com"
+            ]
         );
         assert_eq!(values(&h, "x-forwarded-proto"), ["https"]);
         assert_eq!(values(&h, "host"), ["shop.example.com"]);
@@ -230,7 +255,11 @@ mod tests {
     #[test]
     fn ipv6_clients_are_quoted_in_forwarded() {
         let mut h = HeaderMap::new();
-        let hop = Hop { client_ip: "::1".parse().unwrap(), tls: false, host: None };
+        let hop = Hop {
+            client_ip: "::1".parse().unwrap(),
+            tls: false,
+            host: None,
+        };
         let v = HeaderValue::from_static("v1");
         to_upstream(&mut h, &hop, None, &v, &v);
         assert_eq!(values(&h, "forwarded"), ["for=\"[::1]\";proto=http"]);
@@ -240,7 +269,11 @@ mod tests {
 
     #[test]
     fn the_response_version_header_overwrites_the_upstreams() {
-        let mut h = map(&[("x-version", "fake"), ("connection", "close"), ("content-type", "text/plain")]);
+        let mut h = map(&[
+            ("x-version", "fake"),
+            ("connection", "close"),
+            ("content-type", "text/plain"),
+        ]);
         let xv = HeaderName::from_static("x-version");
         to_client(&mut h, Some(&xv), &HeaderValue::from_static("v1.1"));
         assert_eq!(values(&h, "x-version"), ["v1.1"]);

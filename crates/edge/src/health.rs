@@ -38,7 +38,9 @@ async fn check_loop(endpoint: Weak<Endpoint>, spec: HealthCheckSpec) {
         let ok = check_once(&e, &spec).await;
         match e.check_result(ok) {
             Some(true) => tracing::info!(endpoint = e.addr(), "endpoint healthy again"),
-            Some(false) => tracing::warn!(endpoint = e.addr(), path = %spec.path, "endpoint failed its health checks"),
+            Some(false) => {
+                tracing::warn!(endpoint = e.addr(), path = %spec.path, "endpoint failed its health checks")
+            }
             None => {}
         }
     }

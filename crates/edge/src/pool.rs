@@ -73,7 +73,10 @@ impl IdlePool {
             // Full: drop the oldest, which is the most likely to be closed by the upstream.
             shard.remove(0);
         }
-        shard.push(Idle { conn, since: now_ms() });
+        shard.push(Idle {
+            conn,
+            since: now_ms(),
+        });
     }
 
     /// Idle connections across all shards.
@@ -121,7 +124,11 @@ mod tests {
             let conn: Conn = dial(&addr.to_string(), limit).await.unwrap();
             pool.checkin(conn);
         }
-        assert_eq!(pool.idle(), 2, "the oldest is dropped when the shard is full");
+        assert_eq!(
+            pool.idle(),
+            2,
+            "the oldest is dropped when the shard is full"
+        );
         assert!(pool.checkout().is_some());
         assert_eq!(pool.idle(), 1);
         let last = pool.checkout().unwrap();
@@ -143,7 +150,9 @@ mod tests {
     async fn idle_connections_expire() {
         let (addr, task) = server().await;
         let pool = IdlePool::new(4, 0);
-        let conn: Conn = dial(&addr.to_string(), std::time::Duration::from_secs(1)).await.unwrap();
+        let conn: Conn = dial(&addr.to_string(), std::time::Duration::from_secs(1))
+            .await
+            .unwrap();
         pool.checkin(conn);
         assert_eq!(pool.idle(), 1);
         assert!(pool.checkout().is_none());

@@ -38,7 +38,12 @@ struct Fingerprint(Option<(SystemTime, u64, u64)>);
 impl Reloader {
     /// Reloads through `handle` with `load`, watching `files`.
     pub fn new(handle: TableHandle, load: Arc<Loader>, files: Vec<PathBuf>) -> Reloader {
-        Reloader { handle, load, files, poll: POLL_INTERVAL }
+        Reloader {
+            handle,
+            load,
+            files,
+            poll: POLL_INTERVAL,
+        }
     }
 
     /// Checks the files every `poll` instead of every second.
@@ -57,7 +62,11 @@ impl Reloader {
                 true
             }
             Ok(Err(errors)) => {
-                tracing::error!(trigger = why, errors = errors.len(), "new configuration rejected; the current one keeps serving");
+                tracing::error!(
+                    trigger = why,
+                    errors = errors.len(),
+                    "new configuration rejected; the current one keeps serving"
+                );
                 for e in &errors {
                     tracing::error!("  {e}");
                 }
@@ -109,11 +118,20 @@ impl Reloader {
 
 fn fingerprint(path: &PathBuf) -> Fingerprint {
     use std::os::unix::fs::MetadataExt;
-    Fingerprint(fs::metadata(path).ok().map(|m| (m.modified().unwrap_or(SystemTime::UNIX_EPOCH), m.len(), m.ino())))
+    Fingerprint(fs::metadata(path).ok().map(|m| {
+        (
+            m.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+            m.len(),
+            m.ino(),
+        )
+    }))
 }
 
 impl std::fmt::Debug for Reloader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Reloader").field("files", &self.files).field("poll", &self.poll).finish_non_exhaustive()
+        f.debug_struct("Reloader")
+            .field("files", &self.files)
+            .field("poll", &self.poll)
+            .finish_non_exhaustive()
     }
 }

@@ -44,11 +44,18 @@ pub(crate) fn relay(
 }
 
 /// A response of the edge's own: `status` with `message` as a short plain-text body.
-pub(crate) fn error(status: StatusCode, message: &'static str, tags: Tags<'_>) -> Response<ProxyBody> {
+pub(crate) fn error(
+    status: StatusCode,
+    message: &'static str,
+    tags: Tags<'_>,
+) -> Response<ProxyBody> {
     let mut response = Response::new(ProxyBody::full(message));
     *response.status_mut() = status;
     let h = response.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if let (Some(name), Some(v)) = (tags.version_header, tags.version) {
         h.insert(name.clone(), v.clone());
@@ -62,9 +69,11 @@ pub(crate) fn error(status: StatusCode, message: &'static str, tags: Tags<'_>) -
 /// The short bodies of the edge's own errors.
 pub(crate) mod messages {
     /// 404: no service is configured for the host and path.
-    pub(crate) const NO_SERVICE: &str = "404 Not Found: no service is configured for this host and path\n";
+    pub(crate) const NO_SERVICE: &str =
+        "404 Not Found: no service is configured for this host and path\n";
     /// 502: the upstream refused, reset or broke the exchange.
-    pub(crate) const BAD_GATEWAY: &str = "502 Bad Gateway: the upstream could not be reached or failed\n";
+    pub(crate) const BAD_GATEWAY: &str =
+        "502 Bad Gateway: the upstream could not be reached or failed\n";
     /// 503: every endpoint of the version is down.
     pub(crate) const UNAVAILABLE: &str = "503 Service Unavailable: no healthy upstream endpoint\n";
     /// 504: the upstream did not answer in time.
@@ -74,5 +83,6 @@ pub(crate) mod messages {
     /// 405: CONNECT is not proxied.
     pub(crate) const NO_CONNECT: &str = "405 Method Not Allowed: CONNECT is not supported\n";
     /// 500: the edge itself failed.
-    pub(crate) const INTERNAL: &str = "500 Internal Server Error: the edge failed to handle the request\n";
+    pub(crate) const INTERNAL: &str =
+        "500 Internal Server Error: the edge failed to handle the request\n";
 }

@@ -81,7 +81,12 @@ pub(crate) enum RouteError {
 }
 
 /// Routes the request with head `parts` from `client_ip` at `now`.
-pub(crate) fn route(snap: &Snapshot, parts: &Parts, client_ip: IpAddr, now: Millis) -> Result<Routed, RouteError> {
+pub(crate) fn route(
+    snap: &Snapshot,
+    parts: &Parts,
+    client_ip: IpAddr,
+    now: Millis,
+) -> Result<Routed, RouteError> {
     let view = PartsView::new(parts, client_ip);
     let mint_error = Cell::new(None);
     let mint = || {
@@ -90,25 +95,43 @@ pub(crate) fn route(snap: &Snapshot, parts: &Parts, client_ip: IpAddr, now: Mill
             String::new()
         })
     };
-    let decision = snap.table().decide(&view, unix_secs(), mint).ok_or(RouteError::NoService)?;
+    let decision = snap
+        .table()
+        .decide(&view, unix_secs(), mint)
+        .ok_or(RouteError::NoService)?;
     if let Some(e) = mint_error.take() {
         return Err(e.into());
     }
     let service = decision.service_index();
     let cohort = decision.cohort();
     let chosen = decision.version_index();
-    let minted = decision
-        .minted()
-        .then(|| Minted { cookie: decision.anonymous_cookie().into(), id: decision.unit().to_string() });
+    let minted = decision.minted().then(|| Minted {
+        cookie: decision.anonymous_cookie().into(),
+        id: decision.unit().to_string(),
+    });
     let Some(svc) = snap.service(service) else {
         return Err(RouteError::NoService);
     };
-    let fallback = VersionRef { service, version: svc.fallback };
+    let fallback = VersionRef {
+        service,
+        version: svc.fallback,
+    };
     let mut rerouted = None;
     if chosen != svc.fallback {
-        let wanted = VersionRef { service, version: chosen };
+        let wanted = VersionRef {
+            service,
+            version: chosen,
+        };
         match try_version(snap, wanted, cohort, now) {
-            Ok(target) => return Ok(Routed { target, cohort, retry_on: Some(fallback), rerouted, minted }),
+            Ok(target) => {
+                return Ok(Routed {
+                    target,
+                    cohort,
+                    retry_on: Some(fallback),
+                    rerouted,
+                    minted,
+                });
+            }
             Err(why) => {
                 let stats = &snap.version(wanted).stats;
                 let counter = match why {
@@ -121,13 +144,29 @@ pub(crate) fn route(snap: &Snapshot, parts: &Parts, client_ip: IpAddr, now: Mill
         }
     }
     match serve_fallback(svc, fallback, cohort, now) {
-        Some(target) => Ok(Routed { target, cohort, retry_on: None, rerouted, minted }),
-        None => Err(RouteError::NoHealthyEndpoint { version: fallback, service: svc.name.to_string(), minted, cohort }),
+        Some(target) => Ok(Routed {
+            target,
+            cohort,
+            retry_on: None,
+            rerouted,
+            minted,
+        }),
+        None => Err(RouteError::NoHealthyEndpoint {
+            version: fallback,
+            service: svc.name.to_string(),
+            minted,
+            cohort,
+        }),
     }
 }
 
 /// The version `wanted`, if its breaker admits the request and an endpoint is available.
-fn try_version(snap: &Snapshot, wanted: VersionRef, cohort: Cohort, now: Millis) -> Result<Target, Reroute> {
+fn try_version(
+    snap: &Snapshot,
+    wanted: VersionRef,
+    cohort: Cohort,
+    now: Millis,
+) -> Result<Target, Reroute> {
     let v = snap.version(wanted);
     let admission = v.breaker.admit(now);
     if admission == Admission::Rejected {
@@ -135,7 +174,12 @@ fn try_version(snap: &Snapshot, wanted: VersionRef, cohort: Cohort, now: Millis)
     }
     let probe = admission == Admission::Probe;
     match v.balancer.pick(&v.endpoints, now) {
-        Some(e) => Ok(Target { version: wanted, endpoint: e, probe, series: v.series(cohort) }),
+        Some(e) => Ok(Target {
+            version: wanted,
+            endpoint: e,
+            probe,
+            series: v.series(cohort),
+        }),
         None => {
             // The probe permit was not used: give it back.
             if probe {
@@ -148,22 +192,39 @@ fn try_version(snap: &Snapshot, wanted: VersionRef, cohort: Cohort, now: Millis)
 
 /// The fallback version: served even when its breaker is open, since there is nothing
 /// better to send the request to (its breaker still gets probes to learn when it recovers).
-fn serve_fallback(svc: &ServiceRt, fallback: VersionRef, cohort: Cohort, now: Millis) -> Option<Target> {
+fn serve_fallback(
+    svc: &ServiceRt,
+    fallback: VersionRef,
+    cohort: Cohort,
+    now: Millis,
+) -> Option<Target> {
     let v = &svc.versions[fallback.version];
     let probe = v.breaker.admit(now) == Admission::Probe;
     let picked = v.balancer.pick(&v.endpoints, now);
     if picked.is_none() && probe {
         v.breaker.record(Outcome::Neutral, true, now);
     }
-    picked.map(|e| Target { version: fallback, endpoint: e, probe, series: v.series(cohort) })
+    picked.map(|e| Target {
+        version: fallback,
+        endpoint: e,
+        probe,
+        series: v.series(cohort),
+    })
 }
 
 /// Picks an endpoint of `version` for a retry.
-pub(crate) fn retry_target(snap: &Snapshot, version: VersionRef, cohort: Cohort, now: Millis) -> Option<Target> {
+pub(crate) fn retry_target(
+    snap: &Snapshot,
+    version: VersionRef,
+    cohort: Cohort,
+    now: Millis,
+) -> Option<Target> {
     let svc = snap.service(version.service)?;
     serve_fallback(svc, version, cohort, now)
 }
 
 fn unix_secs() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }

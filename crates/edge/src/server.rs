@@ -52,8 +52,18 @@ pub(crate) async fn accept_loop(
         };
         match accepted {
             Ok((stream, peer)) => {
-                let conn = ConnInfo { peer, tls: tls.is_some() };
-                let task = serve(stream, conn, tls.clone(), Arc::clone(&shared), Arc::clone(&builder), graceful.watcher());
+                let conn = ConnInfo {
+                    peer,
+                    tls: tls.is_some(),
+                };
+                let task = serve(
+                    stream,
+                    conn,
+                    tls.clone(),
+                    Arc::clone(&shared),
+                    Arc::clone(&builder),
+                    graceful.watcher(),
+                );
                 tokio::spawn(task);
             }
             Err(e) => {
@@ -75,12 +85,24 @@ async fn serve(
     let _ = stream.set_nodelay(true);
     let service = service_fn(move |req| handle(Arc::clone(&shared), conn, req));
     let served = match tls {
-        None => watcher.watch(builder.serve_connection(TokioIo::new(stream), service)).await,
-        Some(acceptor) => match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-            Ok(Ok(stream)) => watcher.watch(builder.serve_connection(TokioIo::new(stream), service)).await,
-            Ok(Err(e)) => return tracing::debug!(peer = %conn.peer, error = %e, "TLS handshake failed"),
-            Err(_) => return tracing::debug!(peer = %conn.peer, "TLS handshake timed out"),
-        },
+        None => {
+            watcher
+                .watch(builder.serve_connection(TokioIo::new(stream), service))
+                .await
+        }
+        Some(acceptor) => {
+            match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                Ok(Ok(stream)) => {
+                    watcher
+                        .watch(builder.serve_connection(TokioIo::new(stream), service))
+                        .await
+                }
+                Ok(Err(e)) => {
+                    return tracing::debug!(peer = %conn.peer, error = %e, "TLS handshake failed");
+                }
+                Err(_) => return tracing::debug!(peer = %conn.peer, "TLS handshake timed out"),
+            }
+        }
     };
     if let Err(e) = served {
         tracing::debug!(peer = %conn.peer, error = %e, "client connection ended with an error");

@@ -73,7 +73,8 @@ impl Shared {
     fn swap(&self, table: Arc<RoutingTable>) {
         let _guard = self.swapping.lock().unwrap_or_else(PoisonError::into_inner);
         let previous = self.current.load_full();
-        let (snapshot, new_checks) = Snapshot::build(table, Some(&previous), Arc::clone(&self.recorder));
+        let (snapshot, new_checks) =
+            Snapshot::build(table, Some(&previous), Arc::clone(&self.recorder));
         self.current.store(Arc::new(snapshot));
         self.swaps.fetch_add(1, Ordering::Relaxed);
         if !new_checks.is_empty() {

@@ -17,8 +17,8 @@ use crate::balance::Balancer;
 use crate::breaker::Breaker;
 use crate::clock::{Millis, now_ms};
 use crate::endpoint::{Endpoint, HealthPolicy, PASSIVE_EJECTION_MS};
-use crate::telemetry::unix_now;
 use crate::pool::IdlePool;
+use crate::telemetry::unix_now;
 
 /// A routing table and everything the proxy runs it with.
 #[derive(Debug)]
@@ -141,11 +141,23 @@ impl Snapshot {
                 let versions = (0..s.versions.len())
                     .map(|v| build_version(s, v, rollout_name, &reuse, &recorder, now, &mut checks))
                     .collect();
-                ServiceRt { name: s.name.as_str().into(), timeouts: Timeouts::of(s), fallback, versions }
+                ServiceRt {
+                    name: s.name.as_str().into(),
+                    timeouts: Timeouts::of(s),
+                    fallback,
+                    versions,
+                }
             })
             .collect();
         drop(reuse);
-        (Snapshot { table, services, recorder }, checks)
+        (
+            Snapshot {
+                table,
+                services,
+                recorder,
+            },
+            checks,
+        )
     }
 
     fn reusable(&self) -> Reuse<'_> {
@@ -259,7 +271,8 @@ fn build_version(
     VersionRt {
         name: spec.name.as_str().into(),
         // Version names are validated to letters, digits, '.', '_' and '-'.
-        header: HeaderValue::from_str(&spec.name).unwrap_or_else(|_| HeaderValue::from_static("invalid")),
+        header: HeaderValue::from_str(&spec.name)
+            .unwrap_or_else(|_| HeaderValue::from_static("invalid")),
         endpoints,
         balancer: Balancer::new(s.load_balancing),
         breaker,

@@ -99,9 +99,15 @@ pub(crate) fn render_gauges(snap: &Snapshot, swaps: u64, out: &mut String) {
             BreakerState::Open => 1,
             BreakerState::HalfOpen => 2,
         };
-        let _ = writeln!(out, "rollgate_edge_breaker_state{{service=\"{}\",version=\"{}\"}} {code}", b.service, b.version);
+        let _ = writeln!(
+            out,
+            "rollgate_edge_breaker_state{{service=\"{}\",version=\"{}\"}} {code}",
+            b.service, b.version
+        );
     }
-    out.push_str("# HELP rollgate_edge_endpoint_healthy Whether the load balancer may pick the endpoint.\n");
+    out.push_str(
+        "# HELP rollgate_edge_endpoint_healthy Whether the load balancer may pick the endpoint.\n",
+    );
     out.push_str("# TYPE rollgate_edge_endpoint_healthy gauge\n");
     for e in endpoints(snap) {
         let _ = writeln!(
@@ -114,7 +120,9 @@ pub(crate) fn render_gauges(snap: &Snapshot, swaps: u64, out: &mut String) {
         );
     }
     render_version_counters(snap, out);
-    out.push_str("# HELP rollgate_edge_table_swaps_total Routing tables published since the edge started.\n");
+    out.push_str(
+        "# HELP rollgate_edge_table_swaps_total Routing tables published since the edge started.\n",
+    );
     out.push_str("# TYPE rollgate_edge_table_swaps_total counter\n");
     let _ = writeln!(out, "rollgate_edge_table_swaps_total {swaps}");
 }
@@ -124,7 +132,10 @@ fn render_version_counters(snap: &Snapshot, out: &mut String) {
     out.push_str("# TYPE rollgate_edge_rerouted_total counter\n");
     for s in snap.services() {
         for v in s.versions.iter() {
-            for (reason, n) in [("breaker_open", &v.stats.rerouted_breaker), ("no_healthy_endpoint", &v.stats.rerouted_unhealthy)] {
+            for (reason, n) in [
+                ("breaker_open", &v.stats.rerouted_breaker),
+                ("no_healthy_endpoint", &v.stats.rerouted_unhealthy),
+            ] {
                 let _ = writeln!(
                     out,
                     "rollgate_edge_rerouted_total{{service=\"{}\",version=\"{}\",reason=\"{reason}\"}} {}",
@@ -140,14 +151,21 @@ fn render_version_counters(snap: &Snapshot, out: &mut String) {
     for s in snap.services() {
         for v in s.versions.iter() {
             let n = v.stats.retried.load(Ordering::Relaxed);
-            let _ = writeln!(out, "rollgate_edge_retried_total{{service=\"{}\",version=\"{}\"}} {n}", s.name, v.name);
+            let _ = writeln!(
+                out,
+                "rollgate_edge_retried_total{{service=\"{}\",version=\"{}\"}} {n}",
+                s.name, v.name
+            );
         }
     }
 }
 
 /// The current routing spec with breaker and endpoint states, for `/debug/routing`.
 pub(crate) fn debug_json(snap: &Snapshot) -> Value {
-    let unix = |t: SystemTime| t.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_millis());
+    let unix = |t: SystemTime| {
+        t.duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis())
+    };
     let breakers: Vec<Value> = breakers(snap)
         .into_iter()
         .map(|b| json!({"service": b.service, "version": b.version, "state": b.state.as_str(), "since_unix_ms": unix(b.since)}))

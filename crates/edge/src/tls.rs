@@ -50,11 +50,19 @@ impl TlsFiles {
             .and_then(|it| it.collect::<Result<Vec<_>, _>>())
             .map_err(|e| pem_error("certificate chain", &self.cert, e.to_string()))?;
         if certs.is_empty() {
-            return Err(pem_error("certificate chain", &self.cert, "no CERTIFICATE block found".into()));
+            return Err(pem_error(
+                "certificate chain",
+                &self.cert,
+                "no CERTIFICATE block found".into(),
+            ));
         }
         let key = PrivateKeyDer::from_pem_file(&self.key)
             .map_err(|e| pem_error("private key", &self.key, e.to_string()))?;
-        let config_error = |source| TlsError::Config { cert: self.cert.clone(), key: self.key.clone(), source };
+        let config_error = |source| TlsError::Config {
+            cert: self.cert.clone(),
+            key: self.key.clone(),
+            source,
+        };
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let mut config = ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
@@ -68,7 +76,11 @@ impl TlsFiles {
 }
 
 fn pem_error(what: &'static str, path: &Path, reason: String) -> TlsError {
-    TlsError::Pem { what, path: path.to_path_buf(), reason }
+    TlsError::Pem {
+        what,
+        path: path.to_path_buf(),
+        reason,
+    }
 }
 
 #[cfg(test)]
@@ -83,14 +95,23 @@ mod tests {
         let key_path = dir.path().join("key.pem");
         std::fs::write(&cert_path, cert.cert.pem()).unwrap();
         std::fs::write(&key_path, cert.signing_key.serialize_pem()).unwrap();
-        let files = TlsFiles { cert: cert_path.clone(), key: key_path.clone() };
+        let files = TlsFiles {
+            cert: cert_path.clone(),
+            key: key_path.clone(),
+        };
         assert!(files.acceptor().is_ok());
 
-        let swapped = TlsFiles { cert: key_path.clone(), key: cert_path.clone() };
+        let swapped = TlsFiles {
+            cert: key_path.clone(),
+            key: cert_path.clone(),
+        };
         let err = swapped.acceptor().err().unwrap().to_string();
         assert!(err.contains("certificate chain"), "{err}");
 
-        let missing = TlsFiles { cert: dir.path().join("nope.pem"), key: key_path };
+        let missing = TlsFiles {
+            cert: dir.path().join("nope.pem"),
+            key: key_path,
+        };
         let err = missing.acceptor().err().unwrap().to_string();
         assert!(err.contains("nope.pem"), "{err}");
     }

@@ -104,7 +104,9 @@ impl UpstreamError {
     pub(crate) fn is_connect(&self) -> bool {
         matches!(
             self,
-            UpstreamError::ConnectTimeout { .. } | UpstreamError::Connect { .. } | UpstreamError::Handshake { .. }
+            UpstreamError::ConnectTimeout { .. }
+                | UpstreamError::Connect { .. }
+                | UpstreamError::Handshake { .. }
         )
     }
 }
@@ -127,14 +129,21 @@ pub(crate) async fn send(
                     conn
                 }
                 Err(error) => {
-                if endpoint.connect_failed(now_ms()) {
-                    tracing::warn!(endpoint = endpoint.addr(), %error, "endpoint ejected after repeated connect failures");
+                    if endpoint.connect_failed(now_ms()) {
+                        tracing::warn!(endpoint = endpoint.addr(), %error, "endpoint ejected after repeated connect failures");
+                    }
+                    return Err(SendFailure {
+                        error,
+                        request: Some(req),
+                    });
                 }
-                return Err(SendFailure { error, request: Some(req) });
-            }
             },
         };
-        if reused && timeout(limits.connect, conn.ready()).await.map_or(true, |r| r.is_err()) {
+        if reused
+            && timeout(limits.connect, conn.ready())
+                .await
+                .map_or(true, |r| r.is_err())
+        {
             // The pooled connection went bad while idle: dial a new one.
             continue;
         }
@@ -143,26 +152,50 @@ pub(crate) async fn send(
             Ok(Err(mut e)) => match e.take_message() {
                 // Not sent at all (the connection closed under us): once more on a new one.
                 Some(back) if reused => req = back,
-                back => return Err(SendFailure { error: classify(endpoint, e.into_error()), request: back }),
+                back => {
+                    return Err(SendFailure {
+                        error: classify(endpoint, e.into_error()),
+                        request: back,
+                    });
+                }
             },
             Err(_) => {
-                let error = UpstreamError::FirstByteTimeout { addr: endpoint.addr().into(), after: limits.first_byte };
-                return Err(SendFailure { error, request: None });
+                let error = UpstreamError::FirstByteTimeout {
+                    addr: endpoint.addr().into(),
+                    after: limits.first_byte,
+                };
+                return Err(SendFailure {
+                    error,
+                    request: None,
+                });
             }
         }
     }
 }
 
 /// A new HTTP/1.1 connection to `addr`, its driver spawned on the runtime.
-pub(crate) async fn dial<B>(addr: &str, limit: Duration) -> Result<hyper::client::conn::http1::SendRequest<B>, UpstreamError>
+pub(crate) async fn dial<B>(
+    addr: &str,
+    limit: Duration,
+) -> Result<hyper::client::conn::http1::SendRequest<B>, UpstreamError>
 where
     B: http_body::Body + Send + 'static,
     B::Data: Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let stream = match timeout(limit, TcpStream::connect(addr)).await {
-        Err(_) => return Err(UpstreamError::ConnectTimeout { addr: addr.into(), after: limit }),
-        Ok(Err(source)) => return Err(UpstreamError::Connect { addr: addr.into(), source }),
+        Err(_) => {
+            return Err(UpstreamError::ConnectTimeout {
+                addr: addr.into(),
+                after: limit,
+            });
+        }
+        Ok(Err(source)) => {
+            return Err(UpstreamError::Connect {
+                addr: addr.into(),
+                source,
+            });
+        }
         Ok(Ok(stream)) => stream,
     };
     // Small requests and responses must not wait for Nagle's algorithm.
@@ -170,7 +203,10 @@ where
     let (tx, conn) = hyper::client::conn::http1::Builder::new()
         .handshake(TokioIo::new(stream))
         .await
-        .map_err(|source| UpstreamError::Handshake { addr: addr.into(), source })?;
+        .map_err(|source| UpstreamError::Handshake {
+            addr: addr.into(),
+            source,
+        })?;
     let owned = addr.to_string();
     tokio::spawn(async move {
         if let Err(e) = conn.await {
@@ -186,6 +222,9 @@ fn classify(endpoint: &Endpoint, e: hyper::Error) -> UpstreamError {
     if from_client_body {
         UpstreamError::ClientBody(e)
     } else {
-        UpstreamError::Exchange { addr: endpoint.addr().into(), source: e }
+        UpstreamError::Exchange {
+            addr: endpoint.addr().into(),
+            source: e,
+        }
     }
 }

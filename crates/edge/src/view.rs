@@ -20,7 +20,10 @@ impl<'a> PartsView<'a> {
     /// A view of `parts` from a client at `client_ip` (IPv4-mapped IPv6 addresses are shown
     /// as IPv4, so `10.0.0.0/8` rules match clients of a dual-stack listener).
     pub(crate) fn new(parts: &'a Parts, client_ip: IpAddr) -> PartsView<'a> {
-        PartsView { parts, client_ip: client_ip.to_canonical() }
+        PartsView {
+            parts,
+            client_ip: client_ip.to_canonical(),
+        }
     }
 }
 
@@ -89,7 +92,8 @@ mod tests {
 
     #[test]
     fn http2_requests_take_the_host_from_the_authority() {
-        let p = parts(http::Request::get("https://shop.example.com/x").version(http::Version::HTTP_2));
+        let p =
+            parts(http::Request::get("https://shop.example.com/x").version(http::Version::HTTP_2));
         let v = PartsView::new(&p, "::1".parse().unwrap());
         assert_eq!(v.host(), Some("shop.example.com"));
         assert_eq!(v.query("a"), None);

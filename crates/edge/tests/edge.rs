@@ -1,0 +1,21 @@
+//! Integration tests of the edge proxy running in-process against real hyper upstreams on
+//! ephemeral ports, driven by a real HTTP client (reqwest).
+#![allow(clippy::unwrap_used)]
+
+#[path = "edge/harness.rs"]
+mod harness;
+#[path = "../../../tests/support/upstream.rs"]
+mod upstream;
+
+#[path = "edge/admin.rs"]
+mod admin;
+#[path = "edge/lifecycle.rs"]
+mod lifecycle;
+#[path = "edge/protocols.rs"]
+mod protocols;
+#[path = "edge/resilience.rs"]
+mod resilience;
+#[path = "edge/routing.rs"]
+mod routing;
+#[path = "edge/streaming.rs"]
+mod streaming;

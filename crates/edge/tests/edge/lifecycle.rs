@@ -1,0 +1,129 @@
+//! Table swaps under load, and graceful shutdown.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use rollgate_edge::BreakerState;
+use serde_json::json;
+
+use crate::harness::{Harness, spec, table};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn swapping_tables_under_load_drops_no_request() {
+    let h = Arc::new(Harness::start(|s, c| spec(s, c, "0%", json!({}), json!({}))).await);
+    let running = Arc::new(AtomicBool::new(true));
+    let (ok, failed) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let mut load = tokio::task::JoinSet::new();
+    for worker in 0..4 {
+        let (h, running, ok, failed) = (h.clone(), running.clone(), ok.clone(), failed.clone());
+        load.spawn(async move {
+            let mut i = 0u64;
+            while running.load(Ordering::Relaxed) {
+                let user = format!("w{worker}-{i}");
+                match h
+                    .client
+                    .get(h.url("/"))
+                    .header("X-User-Id", user)
+                    .send()
+                    .await
+                {
+                    Ok(r) if r.status() == 200 => ok.fetch_add(1, Ordering::Relaxed),
+                    _ => failed.fetch_add(1, Ordering::Relaxed),
+                };
+                i += 1;
+            }
+        });
+    }
+    for round in 0..20 {
+        tokio::time::sleep(Duration::from_millis(15)).await;
+        let weight = if round % 2 == 0 { "100%" } else { "0%" };
+        h.handle.swap(table(&spec(
+            &h.stable,
+            &h.canary,
+            weight,
+            json!({}),
+            json!({}),
+        )));
+    }
+    running.store(false, Ordering::Relaxed);
+    load.join_all().await;
+    assert_eq!(failed.load(Ordering::Relaxed), 0);
+    assert!(
+        ok.load(Ordering::Relaxed) > 100,
+        "{}",
+        ok.load(Ordering::Relaxed)
+    );
+    // The last table (0%) is the one serving.
+    assert_eq!(h.get_as("zed", "/").await.1, "v1");
+    let h = Arc::into_inner(h).unwrap();
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn swaps_keep_the_breaker_state_of_unchanged_versions() {
+    let breaker = json!({"breaker": {"consecutive_failures": 2, "cool_down": "1m"}});
+    let h = Harness::start(|s, c| spec(s, c, "100%", breaker.clone(), json!({}))).await;
+    h.canary.stop();
+    for _ in 0..3 {
+        assert_eq!(h.get_as("pia", "/").await.1, "v1");
+    }
+    assert_eq!(h.breaker("v2").state, BreakerState::Open);
+    h.handle.swap(table(&spec(
+        &h.stable,
+        &h.canary,
+        "50%",
+        breaker,
+        json!({}),
+    )));
+    assert_eq!(
+        h.breaker("v2").state,
+        BreakerState::Open,
+        "a new weight keeps the breaker"
+    );
+    let changed = json!({"breaker": {"consecutive_failures": 3, "cool_down": "1m"}});
+    h.handle.swap(table(&spec(
+        &h.stable,
+        &h.canary,
+        "50%",
+        changed,
+        json!({}),
+    )));
+    assert_eq!(
+        h.breaker("v2").state,
+        BreakerState::Closed,
+        "a new breaker config starts closed"
+    );
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_drains_requests_in_flight_and_stops_accepting() {
+    let h = Harness::start(|s, c| spec(s, c, "0%", json!({}), json!({}))).await;
+    let url = h.url("/slow/500");
+    let addr = h.addr;
+    let slow = tokio::spawn({
+        let c = h.client.clone();
+        async move {
+            c.get(url)
+                .header("X-User-Id", "quinn")
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    h.shutdown().await;
+    assert_eq!(
+        slow.await.unwrap().trim(),
+        "v1",
+        "the request in flight finished"
+    );
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "still accepting after shutdown"
+    );
+}
