@@ -35,7 +35,7 @@ pub struct Aggregate {
     pub from: UnixMillis,
     /// End of the range (exclusive).
     pub to: UnixMillis,
-    /// How many windows with data were merged.
+    /// How many windows had data for the matching series.
     pub windows: u32,
     /// The merged numbers.
     pub stats: SeriesStats,
@@ -102,12 +102,14 @@ impl Aggregate {
             .into_iter()
             .filter(|w| from <= w.start && w.start < to)
         {
-            aggregate.windows += 1;
             aggregate.dropped.merge(&window.dropped);
+            let mut matched = false;
             for (_, stats) in window.series.iter().filter(|(key, _)| filter.matches(key)) {
+                matched = true;
                 latency.merge(&stats.latency.sketch);
                 aggregate.stats.merge_except_latency_sketch(stats);
             }
+            aggregate.windows += u32::from(matched);
         }
         aggregate.stats.latency.sketch = latency.to_sketch();
         aggregate

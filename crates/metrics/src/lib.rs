@@ -32,7 +32,7 @@ pub use series::{
     EventId, MAX_EVENT_NAME_LEN, Registry, RegistryError, RegistryLimits, SeriesId, SeriesKey,
     is_event_name,
 };
-pub use shard::{Shard, WindowConfig};
+pub use shard::{Closing, Shard, WindowConfig};
 pub use sketch::{BinOutOfRange, DenseSketch, RELATIVE_ACCURACY, Sketch};
 pub use stats::{
     EventStats, LATENCY_BUCKETS_US, LatencyBuckets, LatencyStats, RequestCounts, SeriesStats,

@@ -146,7 +146,9 @@ impl Recorder {
         let shards: Vec<Arc<Mutex<Shard>>> = lock(&self.shards).clone();
         let mut closed: Vec<Window> = Vec::new();
         for shard in &shards {
-            for window in lock(shard).close_until(now, &self.registry) {
+            // Hold the shard's lock only to move its finished windows out.
+            let taken = lock(shard).take_until(now);
+            for window in taken.finish(&self.registry) {
                 merge_into(&mut closed, window);
             }
         }
@@ -161,18 +163,17 @@ impl Recorder {
     fn with_local<T>(&self, f: impl FnOnce(&mut Shard) -> T) -> T {
         LOCAL.with(|local| {
             let mut local = local.borrow_mut();
-            let shard = match local.iter().find(|(id, _)| *id == self.id) {
-                Some((_, shard)) => shard.clone(),
+            let i = match local.iter().position(|(id, _)| *id == self.id) {
+                Some(i) => i,
                 None => {
                     // Forget shards of recorders that no longer exist.
                     local.retain(|(_, s)| Arc::strong_count(s) > 1);
                     let ShardHandle(shard) = self.shard();
-                    local.push((self.id, shard.clone()));
-                    shard
+                    local.push((self.id, shard));
+                    local.len() - 1
                 }
             };
-            drop(local);
-            f(&mut lock(&shard))
+            f(&mut lock(&local[i].1))
         })
     }
 }

@@ -64,6 +64,16 @@ struct EventAcc {
     negative: DenseSketch,
 }
 
+/// Windows taken out of a shard, not yet turned into [`Window`]s.
+#[derive(Debug)]
+#[must_use = "finish() turns the taken windows into closed windows"]
+pub struct Closing {
+    windows: Vec<OpenWindow>,
+    pending: DropCounts,
+    fallback_start: UnixMillis,
+    width_ms: u32,
+}
+
 /// Fibonacci hashing of small integer ids: one multiply instead of SipHash.
 #[derive(Debug, Default)]
 struct IdHasher(u64);
@@ -146,26 +156,23 @@ impl Shard {
     /// `registry` (the one that issued the ids). Drops that had no window go out with the
     /// first closed window, or in an empty window just before `now` when none closes.
     pub fn close_until(&mut self, now: UnixMillis, registry: &Registry) -> Vec<Window> {
-        let (closing, open): (Vec<_>, Vec<_>) = self.open.drain(..).partition(|w| w.end <= now);
+        self.take_until(now).finish(registry)
+    }
+
+    /// The first, cheap half of [`Shard::close_until`]: moves the finished windows out, so a
+    /// shard shared behind a lock is held only for that; [`Closing::finish`] does the rest.
+    pub fn take_until(&mut self, now: UnixMillis) -> Closing {
+        let (windows, open): (Vec<_>, Vec<_>) = self.open.drain(..).partition(|w| w.end <= now);
         self.open = open;
         self.last = 0;
-        let resolver = registry.resolver();
-        let mut closed: Vec<Window> = closing
-            .into_iter()
-            .map(|w| w.close(&resolver, self.config.width_ms))
-            .collect();
-        closed.sort_unstable_by_key(|w| w.start);
-        if !self.pending.is_empty() {
-            if closed.is_empty() {
-                let width = self.config.width_ms;
-                closed.push(Window::new(
-                    Window::start_of(now, width) - i64::from(width),
-                    width,
-                ));
-            }
-            closed[0].dropped.merge(&std::mem::take(&mut self.pending));
+        let width_ms = self.config.width_ms;
+        let fallback_start = Window::start_of(now, width_ms) - i64::from(width_ms);
+        Closing {
+            windows,
+            pending: std::mem::take(&mut self.pending),
+            fallback_start,
+            width_ms,
         }
-        closed
     }
 
     /// How many windows are open.
@@ -202,6 +209,25 @@ impl Shard {
             dropped: DropCounts::default(),
         });
         Some(self.open.len() - 1)
+    }
+}
+
+impl Closing {
+    /// Names the series through `registry` and returns the closed windows, oldest first.
+    pub fn finish(self, registry: &Registry) -> Vec<Window> {
+        let resolver = registry.resolver();
+        let width = self.width_ms;
+        let mut closed: Vec<Window> = (self.windows.into_iter())
+            .map(|w| w.close(&resolver, width))
+            .collect();
+        closed.sort_unstable_by_key(|w| w.start);
+        if !self.pending.is_empty() {
+            if closed.is_empty() {
+                closed.push(Window::new(self.fallback_start, width));
+            }
+            closed[0].dropped.merge(&self.pending);
+        }
+        closed
     }
 }
 

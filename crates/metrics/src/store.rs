@@ -232,6 +232,8 @@ mod tests {
         assert_eq!(s.windows().count(), 3);
         let all = s.aggregate(&SeriesFilter::all(), 0, 3_000);
         assert_eq!((all.stats.requests.requests, all.windows), (20, 3));
+        let none = s.aggregate(&SeriesFilter::all().with_version("v9"), 0, 3_000);
+        assert_eq!((none.stats.requests.requests, none.windows), (0, 0));
         assert_eq!(
             s.aggregate(&SeriesFilter::all(), 1_000, 2_000)
                 .stats
