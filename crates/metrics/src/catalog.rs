@@ -61,7 +61,7 @@ impl Catalog {
 
     /// The value of metric `name` over `aggregate`, with its sample size and sufficient
     /// statistics; `None` when there is no such metric. Missing data is a value of `None`
-    /// with zero samples, never an error.
+    /// with zero samples (a count is simply 0), never an error.
     pub fn compute(&self, name: &str, aggregate: &Aggregate) -> Option<MetricValue> {
         self.metrics
             .get(name)
