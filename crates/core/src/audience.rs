@@ -11,7 +11,7 @@ use semver::{Version, VersionReq};
 use crate::device::DeviceClass;
 use crate::geo::{Country, GeoSource, parse_country};
 use crate::request::path_under;
-use crate::spec::check::check_header_name;
+use crate::spec::check::{check_header_name, parse_network};
 use crate::spec::rule::{AppVersionSpec, FieldMatchSpec, RuleSpec};
 use crate::spec_error::{field, index};
 use crate::{RequestView, SpecErrors, did_you_mean};
@@ -281,17 +281,9 @@ fn compile_list<T>(
 }
 
 fn parse_net(s: &str) -> Result<IpNet, String> {
-    let t = s.trim();
-    t.parse::<IpNet>()
-        .or_else(|_| t.parse::<std::net::IpAddr>().map(IpNet::from))
-        .map(|n| match n {
-            // Clients on IPv4-mapped IPv6 addresses are compared as IPv4.
-            IpNet::V6(v6) if v6.addr().to_ipv4_mapped().is_some() && v6.prefix_len() >= 96 => {
-                IpNet::new(v6.addr().to_canonical(), v6.prefix_len() - 96).unwrap_or(n)
-            }
-            other => other,
-        })
-        .map_err(|_| format!("{s:?} is not a network: write a CIDR like \"10.0.0.0/8\" or \"2001:db8::/32\", or a single address"))
+    parse_network(s).ok_or_else(|| {
+        format!("{s:?} is not a network: write a CIDR like \"10.0.0.0/8\" or \"2001:db8::/32\", or a single address")
+    })
 }
 
 fn parse_country_item(s: &str) -> Result<Country, String> {

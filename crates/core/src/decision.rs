@@ -11,10 +11,10 @@ use crate::{Cohort, OverrideTrust, OverrideVia, Ppm, RoutingTable};
 
 /// The routing decision for one request (from [`RoutingTable::decide`]) or unit (from
 /// [`RoutingTable::assign`]).
-#[derive(Clone, Debug)]
 ///
 /// `'t` is the table's lifetime (names), `'r` the request's (the unit id it carries), so names
 /// and indices can be kept after the request is gone.
+#[derive(Clone)]
 pub struct Decision<'t, 'r> {
     pub(crate) table: &'t RoutingTable,
     pub(crate) service: usize,
@@ -268,6 +268,23 @@ impl<'t, 'r> Decision<'t, 'r> {
                 })
                 .collect(),
         }
+    }
+}
+
+impl fmt::Debug for Decision<'_, '_> {
+    /// The decision's fields by name (not the whole table it points into).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Decision")
+            .field("service", &self.service())
+            .field("version", &self.version())
+            .field("cohort", &self.cohort())
+            .field("rollout", &self.rollout())
+            .field("unit", &self.unit())
+            .field("minted", &self.minted)
+            .field("bucket", &self.bucket())
+            .field("reason", &self.reason())
+            .field("experiments", &self.experiments().collect::<Vec<_>>())
+            .finish()
     }
 }
 

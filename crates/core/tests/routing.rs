@@ -325,6 +325,21 @@ fn summaries_serialise() {
 }
 
 #[test]
+fn the_spec_round_trips_through_json_and_decisions_debug_compactly() {
+    let s = spec();
+    let json = serde_json::to_string(&s).unwrap();
+    assert_eq!(serde_json::from_str::<RoutingSpec>(&json).unwrap(), s);
+    let t = table();
+    let req = shop("alice");
+    let debug = format!("{:?}", t.decide(&req, 0, || unreachable!()).unwrap());
+    assert!(
+        debug.starts_with("Decision { service: \"shop\", version: "),
+        "{debug}"
+    );
+    assert!(!debug.contains("endpoints"), "{debug}");
+}
+
+#[test]
 fn weights_zero_and_full() {
     let mut s = spec();
     s.rollouts[0].weight = Ppm::ZERO;

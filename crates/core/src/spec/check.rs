@@ -2,6 +2,8 @@
 
 use std::collections::HashSet;
 
+use ipnet::IpNet;
+
 use crate::{DurationSpec, SpecErrors};
 
 /// Longest name accepted for services, versions, rollouts, experiments, layers and variants.
@@ -45,6 +47,23 @@ pub fn parse_endpoint(endpoint: &str) -> Result<(&str, u16), String> {
         Ok(p) if p > 0 => Ok((host, p)),
         _ => Err(bad_port()),
     }
+}
+
+/// A network written as a CIDR (`10.0.0.0/8`, `2001:db8::/32`) or a single address. IPv4-mapped
+/// IPv6 networks (`::ffff:10.0.0.0/104`) become IPv4 networks, as clients on mapped addresses
+/// are compared as IPv4.
+pub(crate) fn parse_network(s: &str) -> Option<IpNet> {
+    let t = s.trim();
+    let net = t
+        .parse::<IpNet>()
+        .ok()
+        .or_else(|| t.parse::<std::net::IpAddr>().ok().map(IpNet::from))?;
+    Some(match net {
+        IpNet::V6(v6) if v6.addr().to_ipv4_mapped().is_some() && v6.prefix_len() >= 96 => {
+            IpNet::new(v6.addr().to_canonical(), v6.prefix_len() - 96).unwrap_or(net)
+        }
+        other => other,
+    })
 }
 
 /// True for a name made of letters, digits, `.`, `_` and `-`, 1 to 128 characters.

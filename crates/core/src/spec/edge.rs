@@ -1,11 +1,10 @@
 //! Edge-local settings (`[edge]`) that feed routing but are not part of the snapshot: where
 //! countries come from and who may force a version.
 
-use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
 use crate::overrides::OverrideSettings;
-use crate::spec::check::check_header_name;
+use crate::spec::check::{check_header_name, parse_network};
 use crate::spec_error::{field, index};
 use crate::{GeoSource, SpecErrors};
 
@@ -76,7 +75,7 @@ impl OverrideSpec {
             );
         }
         for (i, c) in self.trusted_cidrs.iter().enumerate() {
-            if parse_cidr(c).is_none() {
+            if parse_network(c).is_none() {
                 errs.push(
                     index(&field(path, "trusted_cidrs"), i),
                     format!("{c:?} is not a network: write a CIDR like \"10.0.0.0/8\" or a single address"),
@@ -116,7 +115,7 @@ impl OverrideSpec {
             trusted: self
                 .trusted_cidrs
                 .iter()
-                .filter_map(|c| parse_cidr(c))
+                .filter_map(|c| parse_network(c))
                 .collect(),
             hmac_key,
         })
@@ -131,14 +130,6 @@ impl GeoSource {
             GeoSpec::Mmdb(_) => None,
         }
     }
-}
-
-/// A CIDR network or a single address.
-fn parse_cidr(s: &str) -> Option<IpNet> {
-    let t = s.trim();
-    t.parse::<IpNet>()
-        .ok()
-        .or_else(|| t.parse::<std::net::IpAddr>().ok().map(IpNet::from))
 }
 
 #[cfg(test)]
