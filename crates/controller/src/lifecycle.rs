@@ -144,6 +144,8 @@ pub(crate) fn resume(d: &mut Draft<'_>, actor: &Actor, reason: String) {
     let paused = d.state.pause.take();
     d.state.inconclusive_streak = 0;
     d.state.progress_at = d.now;
+    // The margin before the pause says nothing about the next one: no derivative kick.
+    d.state.pid.last_error = None;
     let weight = d.state.weight;
     d.record(Change::new(Action::Resume, Phase::Progressing, weight, reason).by(actor));
     if std::mem::take(&mut d.state.manual_weight) {

@@ -10,7 +10,7 @@ use fixtures::*;
 use rollgate_controller::{
     Command, ControlSpec, Effect, GradualSpec, NotificationKind, Observation, PauseKind,
     RestoreError, RollbackSpec, RolloutPlan, RolloutState, StepSpec, StrategySpec, Transition,
-    apply_command, reconcile, restore_version,
+    apply_command, restore_version,
 };
 use rollgate_core::Ppm;
 use rollgate_core::model::{Action, Actor, Phase, VersionSnapshot};
@@ -37,9 +37,7 @@ fn refused(plan: &RolloutPlan, state: &RolloutState, command: Command) -> String
 }
 
 fn tick(plan: &RolloutPlan, state: &RolloutState, obs: Observation) -> RolloutState {
-    let t = reconcile(plan, state, &obs);
-    check_transition(state, &t);
-    t.state
+    step(plan, state, obs).state
 }
 
 fn setup() -> (RolloutPlan, RolloutState) {
@@ -86,7 +84,7 @@ fn resuming_a_pause_step_moves_to_the_next_step() {
         ControlSpec::default(),
     );
     let s = tick(&p, &RolloutState::new(0), Observation::at(0));
-    let s = tick(&p, &s, Observation::at(SECOND).with_health(pass(SECOND)));
+    let s = tick(&p, &s, observe(SECOND, pass, 0));
     assert_eq!((s.phase, s.step), (Phase::Paused, 1));
     let t = cmd(&p, &s, Command::Resume, 2 * SECOND);
     assert_eq!(actions(&t), [Action::Resume, Action::Ramp]);
@@ -119,13 +117,7 @@ fn promote_makes_the_canary_stable_from_any_live_phase() {
 #[test]
 fn abort_sends_everyone_to_stable_and_retry_starts_over() {
     let (p, s) = setup();
-    let s = tick(
-        &p,
-        &s,
-        Observation::at(MINUTE)
-            .with_health(pass(MINUTE))
-            .with_samples(900),
-    );
+    let s = tick(&p, &s, observe(MINUTE, pass, 900));
     assert_eq!(s.step, 1);
     let t = cmd(&p, &s, Command::Abort, MINUTE);
     assert_eq!((t.state.phase, t.state.weight), (Phase::Aborted, Ppm::ZERO));
@@ -166,7 +158,7 @@ fn retry_is_only_for_rolled_back_or_aborted_rollouts() {
     ] {
         assert!(refused(&p, &promoted, c).contains("it was promoted; start a new rollout"));
     }
-    let rolled_back = tick(&p, &s, Observation::at(SECOND).with_health(fail(SECOND)));
+    let rolled_back = tick(&p, &s, observe(SECOND, fail, 0));
     assert_eq!(rolled_back.phase, Phase::RolledBack);
     assert_eq!(
         cmd(&p, &rolled_back, Command::Retry, 2 * SECOND)
@@ -200,13 +192,7 @@ fn set_weight_pauses_and_resume_picks_up_from_that_weight() {
     assert_eq!((t.state.phase, t.state.weight), (Phase::Paused, pct(7)));
     assert!(t.state.manual_weight);
     // The strategy does not fight the person while paused.
-    let held = tick(
-        &p,
-        &t.state,
-        Observation::at(10 * MINUTE)
-            .with_health(pass(10 * MINUTE))
-            .with_samples(9_999),
-    );
+    let held = tick(&p, &t.state, observe(10 * MINUTE, pass, 9_999));
     assert_eq!(held.weight, pct(7));
     // Resume: the first step at or above 7% is 10% (step 3).
     let r = cmd(&p, &held, Command::Resume, 11 * MINUTE);
@@ -229,7 +215,7 @@ fn while_draining_only_abort_is_accepted() {
     );
     let s = tick(&p, &RolloutState::new(0), Observation::at(0));
     let s = cmd(&p, &s, Command::SetWeight(pct(40)), 0).state;
-    let draining = tick(&p, &s, Observation::at(SECOND).with_health(fail(SECOND)));
+    let draining = tick(&p, &s, observe(SECOND, fail, 0));
     assert!(draining.is_rolling_back());
     assert_eq!(draining.weight, pct(30));
     for c in [

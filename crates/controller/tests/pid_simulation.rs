@@ -16,19 +16,7 @@ use rollgate_core::Ppm;
 use rollgate_core::model::{Phase, UnixMillis};
 
 fn pid_plan() -> RolloutPlan {
-    plan(
-        StrategySpec::Pid(PidSpec {
-            metric: "error_rate".into(),
-            threshold: pct(2),
-            kp: 2.0,
-            ki: 0.2,
-            kd: 0.0,
-            interval: secs(10),
-            max_step: pct(20),
-            start: None,
-        }),
-        ControlSpec::default(),
-    )
+    plan(StrategySpec::Pid(pid_spec()), ControlSpec::default())
 }
 
 /// Runs for `seconds`, reconciling every second with the error rate `plant(weight, now)`
@@ -114,14 +102,8 @@ fn a_canary_degrading_over_time_is_backed_off_steadily() {
     let plant = |_: f64, now: UnixMillis| if now < 120 * SECOND { 0.004 } else { 0.03 };
     let plan = plan(
         StrategySpec::Pid(PidSpec {
-            metric: "error_rate".into(),
-            threshold: pct(2),
-            kp: 2.0,
-            ki: 0.2,
-            kd: 0.0,
-            interval: secs(10),
             max_step: pct(5),
-            start: None,
+            ..pid_spec()
         }),
         ControlSpec::default(),
     );

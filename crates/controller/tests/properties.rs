@@ -44,14 +44,8 @@ fn strategy(kind: usize) -> StrategySpec {
             max: Some(pct(60)),
         }),
         _ => StrategySpec::Pid(PidSpec {
-            metric: "error_rate".into(),
-            threshold: pct(2),
-            kp: 2.0,
-            ki: 0.2,
             kd: 0.5,
-            interval: secs(10),
-            max_step: pct(20),
-            start: None,
+            ..pid_spec()
         }),
     }
 }

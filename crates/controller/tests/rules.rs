@@ -6,22 +6,11 @@ mod fixtures;
 
 use fixtures::*;
 use rollgate_controller::{
-    ControlSpec, Effect, GradualSpec, HoldKind, LinearSpec, NotificationKind, Observation, Outcome,
-    PauseKind, RollbackSpec, RolloutPlan, RolloutState, StepSpec, StrategySpec, Transition,
-    reconcile,
+    ControlSpec, Effect, GradualSpec, HoldKind, NotificationKind, Observation, PauseKind,
+    RollbackSpec, RolloutPlan, RolloutState, StepSpec, StrategySpec, Transition,
 };
 use rollgate_core::Ppm;
 use rollgate_core::model::{Action, Actor, Phase};
-
-fn step(plan: &RolloutPlan, state: &RolloutState, obs: Observation) -> Transition {
-    let t = reconcile(plan, state, &obs);
-    check_transition(state, &t);
-    t
-}
-
-fn started(plan: &RolloutPlan) -> RolloutState {
-    step(plan, &RolloutState::new(0), Observation::at(0)).state
-}
 
 fn steps_plan() -> RolloutPlan {
     plan(example_steps(), ControlSpec::default())
@@ -60,45 +49,24 @@ fn a_first_pause_step_starts_paused_at_zero() {
 fn a_step_holds_until_its_min_duration_without_logging_it() {
     let p = steps_plan();
     let s = started(&p);
-    let t = step(
-        &p,
-        &s,
-        Observation::at(29 * SECOND)
-            .with_health(pass(29 * SECOND))
-            .with_samples(900),
-    );
+    let t = step(&p, &s, observe(29 * SECOND, pass, 900));
     assert!(t.decisions.is_empty());
     assert_eq!(t.state.weight, pct(1));
-    assert_eq!(
-        t.state.hold.as_ref().map(|h| h.kind),
-        Some(HoldKind::Waiting)
-    );
+    assert_eq!(hold_kind(&t), Some(HoldKind::Waiting));
 }
 
 #[test]
 fn a_step_holds_until_its_min_samples_and_logs_the_hold_once() {
     let p = steps_plan();
     let s = started(&p);
-    let t = step(
-        &p,
-        &s,
-        Observation::at(31 * SECOND)
-            .with_health(pass(31 * SECOND))
-            .with_samples(120),
-    );
+    let t = step(&p, &s, observe(31 * SECOND, pass, 120));
     assert_eq!(actions(&t), [Action::Hold]);
     assert!(
         t.decisions[0].reason.contains("120 of 500 canary samples"),
         "{}",
         t.decisions[0].reason
     );
-    let again = step(
-        &p,
-        &t.state,
-        Observation::at(32 * SECOND)
-            .with_health(pass(32 * SECOND))
-            .with_samples(130),
-    );
+    let again = step(&p, &t.state, observe(32 * SECOND, pass, 130));
     assert!(
         again.decisions.is_empty(),
         "the same hold reason is not logged twice"
@@ -109,34 +77,19 @@ fn a_step_holds_until_its_min_samples_and_logs_the_hold_once() {
 fn an_inconclusive_or_missing_verdict_holds() {
     let p = steps_plan();
     let s = started(&p);
-    let t = step(
-        &p,
-        &s,
-        Observation::at(40 * SECOND)
-            .with_health(inconclusive(40 * SECOND))
-            .with_samples(900),
-    );
+    let t = step(&p, &s, observe(40 * SECOND, inconclusive, 900));
     assert_eq!(actions(&t), [Action::Hold]);
     assert_eq!(t.state.weight, pct(1));
     let t = step(&p, &s, Observation::at(40 * SECOND).with_samples(900));
     assert_eq!(actions(&t), [Action::Hold]);
-    assert_eq!(
-        t.state.hold.as_ref().map(|h| h.kind),
-        Some(HoldKind::NoAnalysis)
-    );
+    assert_eq!(hold_kind(&t), Some(HoldKind::NoAnalysis));
 }
 
 #[test]
 fn a_passing_step_with_enough_time_and_samples_advances() {
     let p = steps_plan();
     let s = started(&p);
-    let t = step(
-        &p,
-        &s,
-        Observation::at(31 * SECOND)
-            .with_health(pass(31 * SECOND))
-            .with_samples(500),
-    );
+    let t = step(&p, &s, observe(31 * SECOND, pass, 500));
     assert_eq!(actions(&t), [Action::Ramp]);
     assert_eq!(
         (t.state.step, t.state.weight, t.state.step_since),
@@ -182,13 +135,9 @@ fn passing_the_last_step_promotes_the_canary() {
         ControlSpec::default(),
     );
     let s = started(&p);
-    let s = step(&p, &s, Observation::at(SECOND).with_health(pass(SECOND))).state;
+    let s = step(&p, &s, observe(SECOND, pass, 0)).state;
     assert_eq!(s.weight, Ppm::FULL);
-    let t = step(
-        &p,
-        &s,
-        Observation::at(2 * SECOND).with_health(pass(2 * SECOND)),
-    );
+    let t = step(&p, &s, observe(2 * SECOND, pass, 0));
     assert_eq!(actions(&t), [Action::Promote]);
     assert_eq!(t.state.phase, Phase::Promoted);
     assert!(t.effects.contains(&Effect::PromoteStable {
@@ -206,11 +155,7 @@ fn passing_the_last_step_promotes_the_canary() {
 fn a_failing_condition_rolls_back_at_once_naming_it_and_its_numbers() {
     let p = steps_plan();
     let s = started(&p);
-    let t = step(
-        &p,
-        &s,
-        Observation::at(10 * SECOND).with_health(fail(10 * SECOND)),
-    );
+    let t = step(&p, &s, observe(10 * SECOND, fail, 0));
     assert_eq!(actions(&t), [Action::Rollback]);
     assert_eq!(
         (t.state.phase, t.state.weight),
@@ -241,13 +186,7 @@ fn failures_within_the_limit_hold_and_each_window_counts_once() {
         },
     );
     let s = started(&p);
-    let t = step(
-        &p,
-        &s,
-        Observation::at(40 * SECOND)
-            .with_health(fail(40 * SECOND))
-            .with_samples(900),
-    );
+    let t = step(&p, &s, observe(40 * SECOND, fail, 900));
     assert_eq!(actions(&t), [Action::Hold]);
     assert_eq!(t.state.failures, 1);
     // The same window again: not a second failure.
@@ -259,13 +198,7 @@ fn failures_within_the_limit_hold_and_each_window_counts_once() {
             .with_samples(900),
     );
     assert_eq!((t.state.failures, t.state.phase), (1, Phase::Progressing));
-    let t = step(
-        &p,
-        &t.state,
-        Observation::at(42 * SECOND)
-            .with_health(fail(42 * SECOND))
-            .with_samples(900),
-    );
+    let t = step(&p, &t.state, observe(42 * SECOND, fail, 900));
     assert_eq!(actions(&t), [Action::Rollback]);
     assert!(
         t.decisions[0]
@@ -290,17 +223,13 @@ fn a_gradual_rollback_steps_down_every_interval_then_ends_rolled_back() {
         },
     );
     let s = started(&p);
-    let t = step(&p, &s, Observation::at(SECOND).with_health(fail(SECOND)));
+    let t = step(&p, &s, observe(SECOND, fail, 0));
     assert_eq!(
         (t.state.phase, t.state.weight),
         (Phase::Progressing, pct(15))
     );
     assert!(t.state.is_rolling_back());
-    let t = step(
-        &p,
-        &t.state,
-        Observation::at(5 * SECOND).with_health(pass(5 * SECOND)),
-    );
+    let t = step(&p, &t.state, observe(5 * SECOND, pass, 0));
     assert_eq!(
         t.state.weight,
         pct(15),
@@ -325,14 +254,7 @@ fn missing_the_progress_deadline_rolls_back_but_paused_time_does_not_count() {
     };
     let p = plan(example_steps(), control);
     let s = started(&p);
-    let held = step(
-        &p,
-        &s,
-        Observation::at(MINUTE)
-            .with_health(pass(MINUTE))
-            .with_samples(10),
-    )
-    .state;
+    let held = step(&p, &s, observe(MINUTE, pass, 10)).state;
     let t = step(
         &p,
         &held,
@@ -406,14 +328,7 @@ fn at_pause_step(p: &RolloutPlan) -> RolloutState {
     let mut s = started(p);
     for (i, samples) in [(1, 900), (2, 0), (3, 0)] {
         let now = i * 2 * MINUTE;
-        s = step(
-            p,
-            &s,
-            Observation::at(now)
-                .with_health(pass(now))
-                .with_samples(samples),
-        )
-        .state;
+        s = step(p, &s, observe(now, pass, samples)).state;
     }
     s
 }
@@ -424,11 +339,7 @@ fn a_pause_step_without_duration_waits_for_a_person() {
     let s = at_pause_step(&p);
     assert_eq!((s.phase, s.weight, s.step), (Phase::Paused, pct(10), 3));
     assert_eq!(s.pause.as_ref().map(|p| p.kind), Some(PauseKind::Step));
-    let t = step(
-        &p,
-        &s,
-        Observation::at(600 * MINUTE).with_health(pass(600 * MINUTE)),
-    );
+    let t = step(&p, &s, observe(600 * MINUTE, pass, 0));
     assert!(t.decisions.is_empty());
     assert_eq!(t.state.phase, Phase::Paused);
 }
@@ -444,7 +355,7 @@ fn a_timed_pause_step_resumes_on_its_own_and_moves_on() {
         ControlSpec::default(),
     );
     let s = started(&p);
-    let s = step(&p, &s, Observation::at(SECOND).with_health(pass(SECOND))).state;
+    let s = step(&p, &s, observe(SECOND, pass, 0)).state;
     assert_eq!(s.phase, Phase::Paused);
     let t = step(&p, &s, Observation::at(SECOND + 599 * SECOND));
     assert!(t.decisions.is_empty());
@@ -461,7 +372,7 @@ fn a_failure_while_paused_still_rolls_back() {
     let p = steps_plan();
     let s = at_pause_step(&p);
     let now = 10 * MINUTE;
-    let t = step(&p, &s, Observation::at(now).with_health(fail(now)));
+    let t = step(&p, &s, observe(now, fail, 0));
     assert_eq!(
         (t.state.phase, t.state.weight),
         (Phase::RolledBack, Ppm::ZERO)
@@ -480,19 +391,10 @@ fn too_many_inconclusive_windows_pause_for_a_person() {
     );
     let mut s = started(&p);
     for i in 1..=2 {
-        s = step(
-            &p,
-            &s,
-            Observation::at(i * SECOND).with_health(inconclusive(i * SECOND)),
-        )
-        .state;
+        s = step(&p, &s, observe(i * SECOND, inconclusive, 0)).state;
         assert_eq!(s.phase, Phase::Progressing);
     }
-    let t = step(
-        &p,
-        &s,
-        Observation::at(3 * SECOND).with_health(inconclusive(3 * SECOND)),
-    );
+    let t = step(&p, &s, observe(3 * SECOND, inconclusive, 0));
     assert_eq!(actions(&t), [Action::Pause]);
     assert_eq!(
         t.state.pause.as_ref().map(|p| p.kind),
@@ -518,169 +420,8 @@ fn terminal_phases_never_change_on_their_own() {
         } else {
             Ppm::ZERO
         };
-        let obs = Observation::at(HOUR)
-            .with_health(fail(HOUR))
-            .with_breaker_open_since(0);
+        let obs = observe(60 * MINUTE, fail, 0).with_breaker_open_since(0);
         let t = step(&p, &s, obs);
         assert_eq!(t, Transition::unchanged(&s), "{phase}");
     }
-}
-
-const HOUR: i64 = 60 * MINUTE;
-
-fn linear_plan(max: Option<Ppm>) -> RolloutPlan {
-    plan(
-        StrategySpec::Linear(LinearSpec {
-            step: pct(10),
-            interval: secs(60),
-            back_off: Some(pct(5)),
-            max,
-        }),
-        ControlSpec::default(),
-    )
-}
-
-#[test]
-fn linear_adds_its_step_each_healthy_interval_and_backs_off_when_degraded() {
-    let p = linear_plan(None);
-    let s = started(&p);
-    assert_eq!(s.weight, pct(10));
-    let t = step(
-        &p,
-        &s,
-        Observation::at(59 * SECOND).with_health(pass(59 * SECOND)),
-    );
-    assert_eq!(t.state.weight, pct(10), "the interval has not passed");
-    let s = step(&p, &s, Observation::at(MINUTE).with_health(pass(MINUTE))).state;
-    assert_eq!(s.weight, pct(20));
-    let mut h = pass(2 * MINUTE);
-    h.degraded = Some("error_rate 1.4% > 1%".into());
-    let t = step(&p, &s, Observation::at(2 * MINUTE).with_health(h));
-    assert_eq!(actions(&t), [Action::Reduce]);
-    assert_eq!(t.state.weight, pct(15));
-    assert!(
-        t.decisions[0].reason.contains("error_rate 1.4% > 1%"),
-        "{}",
-        t.decisions[0].reason
-    );
-}
-
-#[test]
-fn linear_promotes_after_a_healthy_interval_at_100_percent() {
-    let p = linear_plan(None);
-    let mut s = started(&p);
-    let mut now = 0;
-    while s.phase == Phase::Progressing {
-        now += MINUTE;
-        s = step(&p, &s, Observation::at(now).with_health(pass(now))).state;
-    }
-    assert_eq!(s.phase, Phase::Promoted);
-    assert_eq!(
-        now,
-        10 * MINUTE,
-        "9 ramps from 10% to 100%, then one interval at 100%"
-    );
-}
-
-#[test]
-fn a_ramp_capped_below_100_percent_pauses_for_promotion() {
-    let p = linear_plan(Some(pct(30)));
-    let mut s = started(&p);
-    for i in 1..=3 {
-        s = step(
-            &p,
-            &s,
-            Observation::at(i * MINUTE).with_health(pass(i * MINUTE)),
-        )
-        .state;
-    }
-    assert_eq!((s.phase, s.weight), (Phase::Paused, pct(30)));
-    assert_eq!(s.pause.as_ref().map(|p| p.kind), Some(PauseKind::Finished));
-    let err = rollgate_controller::apply_command(
-        &p,
-        &s,
-        rollgate_controller::Command::Resume,
-        &Actor::User("bo".into()),
-        4 * MINUTE,
-    )
-    .unwrap_err();
-    assert!(
-        err.to_string()
-            .contains("reached its max 30%: promote to finish, or abort"),
-        "{err}"
-    );
-}
-
-#[test]
-fn exponential_doubles_each_healthy_interval() {
-    let p = plan(
-        StrategySpec::Exponential(rollgate_controller::ExponentialSpec {
-            start: pct(1),
-            factor: 2.0,
-            interval: secs(60),
-            max: None,
-        }),
-        ControlSpec::default(),
-    );
-    let mut s = started(&p);
-    let mut weights = vec![s.weight];
-    for i in 1..=4 {
-        s = step(
-            &p,
-            &s,
-            Observation::at(i * MINUTE).with_health(pass(i * MINUTE)),
-        )
-        .state;
-        weights.push(s.weight);
-    }
-    assert_eq!(weights, [pct(1), pct(2), pct(4), pct(8), pct(16)]);
-    let mut h = health(5 * MINUTE, Outcome::Pass);
-    h.degraded = Some("p99 up".into());
-    let t = step(&p, &s, Observation::at(5 * MINUTE).with_health(h));
-    assert_eq!(t.state.weight, pct(8));
-}
-
-#[test]
-fn pid_waits_for_its_metric_and_ramps_on_margin() {
-    let p = plan(
-        StrategySpec::Pid(rollgate_controller::PidSpec {
-            metric: "error_rate".into(),
-            threshold: pct(2),
-            kp: 2.0,
-            ki: 0.2,
-            kd: 0.0,
-            interval: secs(10),
-            max_step: pct(20),
-            start: None,
-        }),
-        ControlSpec::default(),
-    );
-    let s = started(&p);
-    assert_eq!(s.weight, pct(1));
-    let t = step(
-        &p,
-        &s,
-        Observation::at(10 * SECOND).with_health(pass(10 * SECOND)),
-    );
-    assert_eq!(
-        t.state.hold.as_ref().map(|h| h.kind),
-        Some(HoldKind::NoMargin)
-    );
-    let mut h = pass(10 * SECOND);
-    h.margin = Some(1.0);
-    let t = step(&p, &s, Observation::at(10 * SECOND).with_health(h.clone()));
-    assert_eq!(t.state.weight, pct(21));
-    // An inconclusive verdict never raises the weight, even with a healthy margin.
-    h.outcome = Outcome::Inconclusive;
-    let t = step(&p, &s, Observation::at(10 * SECOND).with_health(h.clone()));
-    assert_eq!(t.state.weight, pct(1));
-    assert_eq!(t.state.pid, s.pid, "nothing integrates while holding");
-    // But a negative margin lowers it whatever the verdict.
-    h.margin = Some(-0.5);
-    let t = step(
-        &p,
-        &started(&p),
-        Observation::at(10 * SECOND).with_health(h),
-    );
-    assert_eq!(t.state.weight, Ppm::ZERO);
 }

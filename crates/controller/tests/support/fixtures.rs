@@ -2,8 +2,8 @@
 #![allow(dead_code)]
 
 use rollgate_controller::{
-    ControlSpec, Effect, Health, Outcome, RolloutIds, RolloutPlan, RolloutState, StepSpec,
-    StrategySpec, Transition,
+    ControlSpec, Effect, Health, HoldKind, Observation, Outcome, PidSpec, RolloutIds, RolloutPlan,
+    RolloutState, StepSpec, StrategySpec, Transition, reconcile,
 };
 use rollgate_core::model::{Action, Phase, UnixMillis};
 use rollgate_core::{DurationSpec, Ppm};
@@ -77,6 +77,45 @@ pub fn fail(window_end: UnixMillis) -> Health {
 
 pub fn inconclusive(window_end: UnixMillis) -> Health {
     health(window_end, Outcome::Inconclusive)
+}
+
+/// An observation at `now` with the verdict `verdict(now)` and `samples` canary samples in
+/// the step.
+pub fn observe(now: UnixMillis, verdict: fn(UnixMillis) -> Health, samples: u64) -> Observation {
+    Observation::at(now)
+        .with_health(verdict(now))
+        .with_samples(samples)
+}
+
+/// The kind of hold the transition left the rollout in.
+pub fn hold_kind(t: &Transition) -> Option<HoldKind> {
+    t.state.hold.as_ref().map(|h| h.kind)
+}
+
+/// The PID example of the config: error_rate under 2%, kp 2, ki 0.2, 10s, max step 20%.
+pub fn pid_spec() -> PidSpec {
+    PidSpec {
+        metric: "error_rate".into(),
+        threshold: pct(2),
+        kp: 2.0,
+        ki: 0.2,
+        kd: 0.0,
+        interval: secs(10),
+        max_step: pct(20),
+        start: None,
+    }
+}
+
+/// One reconcile, with every invariant of [`check_transition`] checked.
+pub fn step(plan: &RolloutPlan, state: &RolloutState, obs: Observation) -> Transition {
+    let t = reconcile(plan, state, &obs);
+    check_transition(state, &t);
+    t
+}
+
+/// The state right after the first reconcile started the rollout at time 0.
+pub fn started(plan: &RolloutPlan) -> RolloutState {
+    step(plan, &RolloutState::new(0), Observation::at(0)).state
 }
 
 /// The actions of a transition's decisions.
