@@ -3,8 +3,8 @@
 use crate::ast::{ArithOp, Expr, ExprKind, Literal, MetricRef};
 use crate::catalog::Catalog;
 use crate::error::{ErrorKind, ExprError};
-use crate::suggest::closest;
 use crate::types::{Type, significant};
+use rollgate_core::suggest as closest;
 
 /// What checking learns about a well-typed condition.
 #[derive(Clone, Debug, Default)]

@@ -72,23 +72,9 @@ impl Interval {
 
     /// `self * other`: the bounds are the extremes of the four products of bounds.
     pub fn checked_mul(self, other: Interval) -> Option<Interval> {
-        let products = [
-            self.lo * other.lo,
-            self.lo * other.hi,
-            self.hi * other.lo,
-            self.hi * other.hi,
-        ];
-        if products.iter().any(|p| p.is_nan()) {
-            return None;
-        }
-        let lo = products.iter().copied().fold(f64::INFINITY, f64::min);
-        let hi = products.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        Interval {
-            lo,
-            est: (self.est * other.est).clamp(lo, hi),
-            hi,
-        }
-        .valid()
+        let (a, b) = (self, other);
+        let products = [a.lo * b.lo, a.lo * b.hi, a.hi * b.lo, a.hi * b.hi];
+        hull(products, a.est * b.est)
     }
 
     /// `self / other`; `None` (unknown) when `other` may be zero.
@@ -96,24 +82,25 @@ impl Interval {
         if other.lo <= 0.0 && other.hi >= 0.0 {
             return None;
         }
-        let quotients = [
-            self.lo / other.lo,
-            self.lo / other.hi,
-            self.hi / other.lo,
-            self.hi / other.hi,
-        ];
-        if quotients.iter().any(|q| q.is_nan()) {
-            return None;
-        }
-        let lo = quotients.iter().copied().fold(f64::INFINITY, f64::min);
-        let hi = quotients.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        Interval {
-            lo,
-            est: (self.est / other.est).clamp(lo, hi),
-            hi,
-        }
-        .valid()
+        let (a, b) = (self, other);
+        let quotients = [a.lo / b.lo, a.lo / b.hi, a.hi / b.lo, a.hi / b.hi];
+        hull(quotients, a.est / b.est)
     }
+}
+
+/// The interval spanning `bounds` with `est` inside it; `None` when a bound is undefined.
+fn hull(bounds: [f64; 4], est: f64) -> Option<Interval> {
+    if bounds.iter().any(|x| x.is_nan()) {
+        return None;
+    }
+    let lo = bounds.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = bounds.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    Interval {
+        lo,
+        est: est.clamp(lo, hi),
+        hi,
+    }
+    .valid()
 }
 
 #[cfg(test)]

@@ -164,7 +164,7 @@ fn number_token(digits: &str, suffix: &str) -> TokenKind {
         );
     }
     let Some(unit) = LiteralUnit::from_suffix(suffix) else {
-        return unknown_unit(suffix);
+        return unknown_unit(digits, suffix);
     };
     match digits.replace('_', "").parse::<f64>() {
         Ok(magnitude) if magnitude.is_finite() => TokenKind::Number { magnitude, unit },
@@ -186,20 +186,34 @@ fn underscores_between_digits(digits: &str) -> bool {
     })
 }
 
-fn unknown_unit(suffix: &str) -> TokenKind {
-    let help = match suffix {
-        "m" | "min" | "h" | "hr" | "d" => "durations are written in `ms` or `s`, e.g. `300s`",
-        "us" | "µs" | "ns" => "durations are written in `ms` (fractions allowed, e.g. `0.5ms`)",
-        "e" | "E" => "scientific notation is not supported; write the digits out",
-        _ if suffix.starts_with(['e', 'E']) => {
-            "scientific notation is not supported; write the digits out"
+fn unknown_unit(digits: &str, suffix: &str) -> TokenKind {
+    let seconds_per = match suffix {
+        "m" | "min" => Some(60.0),
+        "h" | "hr" => Some(3600.0),
+        "d" => Some(86_400.0),
+        _ => None,
+    };
+    let magnitude = digits.replace('_', "").parse::<f64>().ok();
+    let help = match (seconds_per, magnitude) {
+        (Some(per), Some(n)) => {
+            format!("durations are written in `ms` or `s`: write `{}s`", n * per)
         }
-        _ => "units are `%`, `ms` and `s`, written right after the number",
+        (Some(_), None) => "durations are written in `ms` or `s`".to_owned(),
+        _ => match suffix {
+            "us" | "µs" | "ns" => {
+                "durations are written in `ms` (fractions allowed, e.g. `0.5ms`)"
+            }
+            _ if suffix.starts_with(['e', 'E']) => {
+                "scientific notation is not supported; write the digits out"
+            }
+            _ => "units are `%`, `ms` and `s`, written right after the number",
+        }
+        .to_owned(),
     };
     invalid(
         ErrorKind::UnknownUnit,
         format!("unknown unit `{suffix}`"),
-        Some(help.to_owned()),
+        Some(help),
     )
 }
 

@@ -19,7 +19,6 @@ mod interval;
 mod lexer;
 mod linear;
 mod parser;
-mod suggest;
 mod types;
 
 pub use ast::{ArithOp, CmpOp, Expr, ExprKind, Literal, LiteralUnit, LogicOp, MetricRef, Scope};

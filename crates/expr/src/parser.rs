@@ -17,7 +17,7 @@ use std::ops::Range;
 use crate::ast::{ArithOp, CmpOp, Expr, ExprKind, Literal, LogicOp, MetricRef, Scope};
 use crate::error::{ErrorKind, ExprError, position};
 use crate::lexer::{Token, TokenKind, lex};
-use crate::suggest::closest;
+use rollgate_core::suggest as closest;
 
 /// How deeply parentheses, `not` and unary `-` may nest.
 pub(crate) const MAX_NESTING: usize = 32;

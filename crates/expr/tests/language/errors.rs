@@ -161,7 +161,7 @@ error: unknown unit `m`
  --> line 1, column 15
   |
 1 | p99_latency > 2m
-  |               ^^ durations are written in `ms` or `s`, e.g. `300s`";
+  |               ^^ durations are written in `ms` or `s`: write `120s`";
     assert_eq!(rendered("p99_latency > 2m"), expected);
     let expected = "\
 error: expected a number, a metric or `(`, found the end of the condition
