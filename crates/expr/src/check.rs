@@ -45,6 +45,15 @@ impl<'a> Checker<'a> {
                 )
                 .with_help("compare it with a threshold, e.g. `error_rate > 5%`"));
         }
+        if self.facts.metrics.is_empty() {
+            return Err(self
+                .error(
+                    ErrorKind::Type,
+                    expr,
+                    "the condition reads no metric, so it never changes",
+                )
+                .with_help("compare a metric, e.g. `error_rate > 5%`"));
+        }
         Ok(self.facts)
     }
 
