@@ -33,6 +33,11 @@ pub struct Health {
     /// The name of the critical condition that failed, on `Fail`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failing_condition: Option<String>,
+    /// The analysis asks for a person: a condition stayed inconclusive longer than its
+    /// `inconclusive_limit`. A progressing rollout pauses (honoured only for windows that end
+    /// after the rollout last became progressing, so a resume is not undone by a stale verdict).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub escalate: bool,
     /// A non-critical condition failing (with its numbers): linear and exponential ramps back
     /// off, steps go on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -93,6 +98,7 @@ impl Health {
             outcome: Outcome::Pass,
             reason: "no conditions configured".to_string(),
             failing_condition: None,
+            escalate: false,
             degraded: None,
             canary_samples,
             baseline_samples,

@@ -54,11 +54,13 @@ pub struct Limits {
     /// Roll back when the canary's circuit breaker stays open longer than this, in
     /// milliseconds.
     pub breaker_open_limit_ms: Option<u64>,
-    /// Failed analysis windows tolerated before rolling back (0: the first failure rolls
-    /// back). Tolerated failures hold or back off.
+    /// Failed verdict windows tolerated before rolling back (0: the first failure rolls back);
+    /// tolerated failures hold or back off. Leave it 0 when the health source already applies
+    /// a failure limit, as `rollgate-analysis` does (its verdict fails only beyond it).
     pub failure_limit: u32,
-    /// Consecutive inconclusive windows tolerated before pausing for a person (0: inconclusive
-    /// windows just hold, forever).
+    /// Consecutive inconclusive windows before pausing for a person (0: inconclusive windows
+    /// just hold). Leave it 0 when the health source escalates itself
+    /// ([`Health::escalate`](crate::Health::escalate)), as `rollgate-analysis` does.
     pub inconclusive_limit: u32,
 }
 

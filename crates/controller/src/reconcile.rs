@@ -44,13 +44,7 @@ fn active(d: &mut Draft<'_>, obs: &Observation) {
         end_timed_pause(d);
         return;
     }
-    let limit = d.plan.limits.inconclusive_limit;
-    if limit > 0 && d.state.inconclusive_streak > limit {
-        let why = obs.health.as_ref().map_or("", |h| h.reason.as_str());
-        let reason = format!(
-            "analysis inconclusive for {} windows in a row (inconclusive_limit {limit}): {why}; resume to go on",
-            d.state.inconclusive_streak
-        );
+    if let Some(reason) = escalation(d, obs.health.as_ref()) {
         let details = obs
             .health
             .as_ref()
@@ -66,6 +60,24 @@ fn active(d: &mut Draft<'_>, obs: &Observation) {
         return;
     }
     progress(d, obs);
+}
+
+/// Why a person should look now: the analysis escalated, or more inconclusive windows in a
+/// row than the plan's `inconclusive_limit`.
+fn escalation(d: &Draft<'_>, health: Option<&Health>) -> Option<String> {
+    let why = health.map_or("", |h| h.reason.as_str());
+    if health.is_some_and(|h| h.escalate && h.window_end > d.state.phase_since) {
+        return Some(format!(
+            "the analysis asks for a person: {why}; resume to go on"
+        ));
+    }
+    let limit = d.plan.limits.inconclusive_limit;
+    (limit > 0 && d.state.inconclusive_streak > limit).then(|| {
+        format!(
+            "analysis inconclusive for {} windows in a row (inconclusive_limit {limit}): {why}; resume to go on",
+            d.state.inconclusive_streak
+        )
+    })
 }
 
 /// Counts a verdict window once. Returns true when it is a failure beyond the limit.
@@ -99,11 +111,17 @@ fn rollback_trigger(d: &Draft<'_>, obs: &Observation, failed: bool) -> Option<Tr
     let limits = d.plan.limits;
     if let Some(h) = obs.health.as_ref().filter(|_| failed) {
         let condition = h.failing_condition.as_deref().unwrap_or("analysis");
+        let mut reason = if h.reason.contains(condition) {
+            h.reason.clone()
+        } else {
+            format!("condition {condition:?} failed: {}", h.reason)
+        };
+        if limits.failure_limit > 0 {
+            let (n, limit) = (d.state.failures, limits.failure_limit);
+            reason.push_str(&format!(" (failed windows {n}, failure_limit {limit})"));
+        }
         return Some(Trigger {
-            reason: format!(
-                "condition {condition:?} failed: {} (failed windows {}, failure_limit {})",
-                h.reason, d.state.failures, limits.failure_limit
-            ),
+            reason,
             details: serde_json::to_value(h).unwrap_or_default(),
         });
     }

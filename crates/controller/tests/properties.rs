@@ -20,7 +20,7 @@ use rollgate_core::model::{Action, Actor, Phase};
 enum Event {
     Tick {
         dt_ms: i64,
-        verdict: Option<(Outcome, bool, Option<f64>)>,
+        verdict: Option<Verdict>,
         new_window: bool,
         samples: u64,
         breaker_open_ms: Option<i64>,
@@ -61,10 +61,11 @@ fn plans() -> impl Strategy<Value = RolloutPlan> {
                 },
                 progress_deadline: deadline.then(|| secs(600)),
                 breaker_open_limit: None,
-                failure_limit: fl,
-                inconclusive_limit: il,
             };
-            plan(strategy(kind), control)
+            let mut plan = plan(strategy(kind), control);
+            plan.limits.failure_limit = fl;
+            plan.limits.inconclusive_limit = il;
+            plan
         },
     )
 }
@@ -80,7 +81,10 @@ fn commands() -> impl Strategy<Value = Command> {
     ]
 }
 
-fn verdicts() -> impl Strategy<Value = Option<(Outcome, bool, Option<f64>)>> {
+/// Outcome, degraded, PID margin, escalate.
+type Verdict = (Outcome, bool, Option<f64>, bool);
+
+fn verdicts() -> impl Strategy<Value = Option<Verdict>> {
     let outcome = prop_oneof![
         4 => Just(Outcome::Pass),
         1 => Just(Outcome::Fail),
@@ -92,6 +96,7 @@ fn verdicts() -> impl Strategy<Value = Option<(Outcome, bool, Option<f64>)>> {
             outcome,
             proptest::bool::weighted(0.2),
             proptest::option::of(-2.0..1.2f64),
+            proptest::bool::weighted(0.05),
         ),
     )
 }
@@ -119,7 +124,7 @@ fn events() -> impl Strategy<Value = Vec<Event>> {
     )
 }
 
-fn verdict(window_end: i64, (outcome, degraded, margin): (Outcome, bool, Option<f64>)) -> Health {
+fn verdict(window_end: i64, (outcome, degraded, margin, escalate): Verdict) -> Health {
     let mut h = if outcome == Outcome::Fail {
         fail(window_end)
     } else {
@@ -127,6 +132,7 @@ fn verdict(window_end: i64, (outcome, degraded, margin): (Outcome, bool, Option<
     };
     h.degraded = degraded.then(|| "conversion_rate 1.1% < 1.4%".to_string());
     h.margin = margin;
+    h.escalate = escalate;
     h
 }
 

@@ -178,13 +178,8 @@ fn a_failing_condition_rolls_back_at_once_naming_it_and_its_numbers() {
 
 #[test]
 fn failures_within_the_limit_hold_and_each_window_counts_once() {
-    let p = plan(
-        example_steps(),
-        ControlSpec {
-            failure_limit: 1,
-            ..ControlSpec::default()
-        },
-    );
+    let mut p = plan(example_steps(), ControlSpec::default());
+    p.limits.failure_limit = 1;
     let s = started(&p);
     let t = step(&p, &s, observe(40 * SECOND, fail, 900));
     assert_eq!(actions(&t), [Action::Hold]);
@@ -382,13 +377,8 @@ fn a_failure_while_paused_still_rolls_back() {
 
 #[test]
 fn too_many_inconclusive_windows_pause_for_a_person() {
-    let p = plan(
-        example_steps(),
-        ControlSpec {
-            inconclusive_limit: 2,
-            ..ControlSpec::default()
-        },
-    );
+    let mut p = plan(example_steps(), ControlSpec::default());
+    p.limits.inconclusive_limit = 2;
     let mut s = started(&p);
     for i in 1..=2 {
         s = step(&p, &s, observe(i * SECOND, inconclusive, 0)).state;
@@ -424,4 +414,39 @@ fn terminal_phases_never_change_on_their_own() {
         let t = step(&p, &s, obs);
         assert_eq!(t, Transition::unchanged(&s), "{phase}");
     }
+}
+
+#[test]
+fn an_escalating_analysis_pauses_once_and_a_resume_sticks() {
+    let p = steps_plan();
+    let s = started(&p);
+    let mut h = inconclusive(5 * SECOND);
+    h.escalate = true;
+    let t = step(&p, &s, Observation::at(5 * SECOND).with_health(h.clone()));
+    assert_eq!(actions(&t), [Action::Pause]);
+    assert!(
+        t.decisions[0]
+            .reason
+            .starts_with("the analysis asks for a person"),
+        "{}",
+        t.decisions[0].reason
+    );
+    let resumed = rollgate_controller::apply_command(
+        &p,
+        &t.state,
+        rollgate_controller::Command::Resume,
+        &rollgate_core::model::Actor::User("ann".into()),
+        6 * SECOND,
+    )
+    .unwrap();
+    // The same (stale) escalating window after the resume does not pause again; a new one does.
+    let again = step(
+        &p,
+        &resumed.state,
+        Observation::at(7 * SECOND).with_health(h.clone()),
+    );
+    assert_eq!(again.state.phase, Phase::Progressing);
+    h.window_end = 8 * SECOND;
+    let later = step(&p, &again.state, Observation::at(8 * SECOND).with_health(h));
+    assert_eq!(later.state.phase, Phase::Paused);
 }

@@ -35,10 +35,7 @@ fn a_healthy_canary_walks_every_step_to_promoted() {
     sim.command(Command::Resume, "ann");
     assert!(sim.run_until(3_600, |s| s.phase.is_terminal()));
     assert_eq!(sim.state.phase, Phase::Promoted);
-    assert_eq!(
-        sim.weights(),
-        [pct(1), pct(5), pct(10), pct(25), Ppm::FULL]
-    );
+    assert_eq!(sim.weights(), [pct(1), pct(5), pct(10), pct(25), Ppm::FULL]);
     let steps: Vec<Action> = sim
         .log
         .iter()
@@ -84,19 +81,27 @@ fn an_error_jump_at_step_3_rolls_back_naming_the_condition_and_numbers() {
         (rollback.weight_before, rollback.weight_after),
         (pct(10), Ppm::ZERO)
     );
+    // The analysis' own line: the condition, the values of both cohorts with their sample
+    // sizes, the threshold and the test's p-value.
+    let reason = &rollback.reason;
     assert!(
-        rollback
-            .reason
-            .starts_with("rolled back: condition \"errors\" failed: error_rate "),
-        "{}",
-        rollback.reason
+        reason.starts_with("rolled back: errors failed: error_rate "),
+        "{reason}"
     );
     assert!(
-        rollback.reason.contains("> 5% (canary "),
-        "{}",
-        rollback.reason
+        reason.contains("vs baseline") && reason.contains("(n="),
+        "{reason}"
     );
-    assert_eq!(rollback.details["details"]["fail_when"], "error_rate > 5%");
+    assert!(
+        reason.contains("fails \"error_rate > 5%\"; sequential p="),
+        "{reason}"
+    );
+    assert_eq!(rollback.details["failing_condition"], "errors");
+    let condition = &rollback.details["details"]["conditions"][0];
+    assert_eq!(
+        (condition["name"].as_str(), condition["outcome"].as_str()),
+        (Some("errors"), Some("fail"))
+    );
     assert!(rollback.details["canary_samples"].as_u64().unwrap() >= sim::MIN_SAMPLES);
     // Caught within seconds of entering step 3, not after its minimum duration.
     let entered = sim.published[2].0;

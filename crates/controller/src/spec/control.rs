@@ -34,6 +34,8 @@ pub struct GradualSpec {
 }
 
 /// The controller's settings in `[rollouts.analysis]`; every field has a default.
+/// `failure_limit` and `inconclusive_limit` belong to the analysis (`rollgate-analysis`
+/// applies them per condition and step), not to this table.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ControlSpec {
@@ -46,10 +48,6 @@ pub struct ControlSpec {
     /// Roll back when the canary's circuit breaker stays open this long (default 1m).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub breaker_open_limit: Option<DurationSpec>,
-    /// Failed analysis windows tolerated before rolling back (default 0).
-    pub failure_limit: u32,
-    /// Consecutive inconclusive windows before pausing for a person (default 0: hold).
-    pub inconclusive_limit: u32,
 }
 
 const MODES: [&str; 2] = ["immediate", "gradual"];
@@ -112,8 +110,7 @@ impl ControlSpec {
                 Limits::DEFAULT_BREAKER_OPEN_LIMIT_MS,
                 DurationSpec::as_millis,
             )),
-            failure_limit: self.failure_limit,
-            inconclusive_limit: self.inconclusive_limit,
+            ..Limits::default()
         };
         (rollback, limits)
     }
@@ -227,7 +224,7 @@ mod tests {
         let err = parse("rollback = { gradual = { stpe = \"5%\" } }").unwrap_err();
         assert!(err.contains("stpe"), "{err}");
         assert!(parse("rollback = { gradual = {}, immediate = {} }").is_err());
-        assert!(parse("failure_limt = 2").is_err());
+        assert!(parse("progress_dedline = \"5m\"").is_err());
     }
 
     #[test]

@@ -55,6 +55,7 @@ pub fn health(window_end: UnixMillis, outcome: Outcome) -> Health {
         outcome,
         reason: format!("verdict {outcome}"),
         failing_condition: None,
+        escalate: false,
         degraded: None,
         canary_samples: 1_000,
         baseline_samples: 1_000,

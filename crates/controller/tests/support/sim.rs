@@ -1,14 +1,15 @@
 //! A simulated world for whole rollouts in simulated time: per-second traffic split by the
-//! rollout's weight into canary and matched baseline, binomial errors per cohort, a simple
-//! sequential-enough health check (`error_rate > 5%` with a 99.9% Wilson interval over the last
-//! minute), and a restart (state through JSON) after every reconcile, as if the process were
-//! killed and started again each second.
+//! rollout's weight into canary and matched baseline, binomial errors per cohort, the real
+//! analysis (`rollgate-analysis`, condition `errors: error_rate > 5%`, α = 0.01, 300 samples)
+//! judging the counts since the step began, and a restart (state through JSON) after every
+//! reconcile, as if the process were killed and started again each second.
 #![allow(dead_code)]
-
-use std::collections::VecDeque;
 
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
+use rollgate_analysis::{
+    Analysis, AnalysisSpec, Outcome as Verdict, RolloutMetrics, RolloutVerdict, Tracker,
+};
 use rollgate_controller::{
     Command, Health, Observation, Outcome, RolloutPlan, RolloutState, Transition, apply_command,
     reconcile,
@@ -19,13 +20,10 @@ use serde_json::json;
 
 /// Requests per second from the rollout's whole audience.
 pub const RPS: u64 = 2_000;
-/// Canary samples before the health check gives a verdict.
+/// Samples per cohort before the analysis gives a verdict.
 pub const MIN_SAMPLES: u64 = 300;
-/// The failure threshold of the `errors` condition.
-pub const THRESHOLD: f64 = 0.05;
-const Z: f64 = 3.29;
-const WINDOW_SECONDS: usize = 60;
 
+/// Requests and errors per cohort since the step began.
 #[derive(Clone, Copy, Default)]
 struct Counts {
     canary: (u64, u64),
@@ -45,8 +43,9 @@ pub struct Sim {
     canary_error: ErrorModel,
     baseline_error: f64,
     rng: Xoshiro256PlusPlus,
-    windows: VecDeque<Counts>,
-    step_samples: u64,
+    analysis: Analysis,
+    tracker: Tracker,
+    step_counts: Counts,
     step_since: UnixMillis,
 }
 
@@ -61,36 +60,35 @@ impl Sim {
             canary_error,
             baseline_error: 0.005,
             rng: Xoshiro256PlusPlus::seed_from_u64(0x5eed),
-            windows: VecDeque::new(),
-            step_samples: 0,
+            analysis: analysis(),
+            tracker: Tracker::new(),
+            step_counts: Counts::default(),
             step_since: 0,
         }
     }
 
     /// One simulated second: traffic, a verdict, a reconcile, a restart.
     pub fn second(&mut self) {
+        if self.state.step_since != self.step_since {
+            // A new step: a new analysis run over the new step's data only.
+            self.step_since = self.state.step_since;
+            self.step_counts = Counts::default();
+            self.tracker.reset();
+        }
         self.now += 1_000;
         let w = self.state.weight.get();
         let canary_n = RPS * u64::from(w) / u64::from(Ppm::SCALE);
-        let baseline_share = (u64::from(w)).min(u64::from(Ppm::SCALE - w.max(500_000)));
+        let baseline_share = u64::from(w).min(u64::from(Ppm::SCALE - w.max(500_000)));
         let baseline_n = RPS * baseline_share / u64::from(Ppm::SCALE);
         let p = (self.canary_error)(&self.state, self.now);
-        let counts = Counts {
-            canary: (canary_n, self.binomial(canary_n, p)),
-            baseline: (baseline_n, self.binomial(baseline_n, self.baseline_error)),
-        };
-        self.windows.push_back(counts);
-        if self.windows.len() > WINDOW_SECONDS {
-            self.windows.pop_front();
-        }
-        if self.state.step_since != self.step_since {
-            self.step_since = self.state.step_since;
-            self.step_samples = 0;
-        }
-        self.step_samples += canary_n;
+        let canary_errors = self.binomial(canary_n, p);
+        let baseline_errors = self.binomial(baseline_n, self.baseline_error);
+        let c = &mut self.step_counts;
+        c.canary = (c.canary.0 + canary_n, c.canary.1 + canary_errors);
+        c.baseline = (c.baseline.0 + baseline_n, c.baseline.1 + baseline_errors);
         let obs = Observation::at(self.now)
             .with_health(self.judge())
-            .with_samples(self.step_samples);
+            .with_samples(self.step_counts.canary.0);
         let t = reconcile(&self.plan, &self.state, &obs);
         self.apply(t);
     }
@@ -142,78 +140,87 @@ impl Sim {
             .count() as u64
     }
 
-    fn judge(&self) -> Health {
-        let (mut cn, mut ce, mut bn, mut be) = (0, 0, 0, 0);
-        for c in &self.windows {
-            cn += c.canary.0;
-            ce += c.canary.1;
-            bn += c.baseline.0;
-            be += c.baseline.1;
-        }
-        let (rate, base) = (ratio(ce, cn), ratio(be, bn));
-        let (lo, hi) = wilson(ce, cn);
-        let numbers = format!(
-            "canary {ce} of {cn}, 99.9% interval {:.1}%–{:.1}%; baseline {:.1}% ({be} of {bn})",
-            lo * 100.0,
-            hi * 100.0,
-            base * 100.0
+    /// The analysis verdict on the counts since the step began, as the runtime turns it into
+    /// a `Health`.
+    fn judge(&mut self) -> Health {
+        let doc = document(
+            &self.plan.name,
+            self.step_since,
+            self.now,
+            self.state.weight,
+            &self.step_counts,
         );
-        let (outcome, reason) = if cn < MIN_SAMPLES {
-            (
-                Outcome::Inconclusive,
-                format!("need {MIN_SAMPLES} canary samples ({numbers})"),
-            )
-        } else if lo > THRESHOLD {
-            (
-                Outcome::Fail,
-                format!("error_rate {:.1}% > 5% ({numbers})", rate * 100.0),
-            )
-        } else if hi < THRESHOLD {
-            (
-                Outcome::Pass,
-                format!("error_rate {:.2}% ≤ 5% ({numbers})", rate * 100.0),
-            )
-        } else {
-            (
-                Outcome::Inconclusive,
-                format!("error_rate {:.1}% undecided ({numbers})", rate * 100.0),
-            )
-        };
-        Health {
-            window_end: self.now,
-            outcome,
-            failing_condition: (outcome == Outcome::Fail).then(|| "errors".to_string()),
-            reason,
-            degraded: None,
-            canary_samples: cn,
-            baseline_samples: bn,
-            margin: None,
-            details: json!({
-                "condition": "errors", "fail_when": "error_rate > 5%",
-                "canary": { "errors": ce, "requests": cn }, "baseline": { "errors": be, "requests": bn },
-                "interval": [lo, hi],
-            }),
-        }
+        let verdict = self.tracker.judge(&self.analysis, &doc);
+        health_of(&verdict, &doc, self.now)
     }
+}
+
+/// The runtime's mapping from an analysis verdict to the controller's `Health`.
+pub fn health_of(verdict: &RolloutVerdict, doc: &RolloutMetrics, window_end: UnixMillis) -> Health {
+    let outcome = match verdict.outcome {
+        Verdict::Pass => Outcome::Pass,
+        Verdict::Fail => Outcome::Fail,
+        Verdict::Inconclusive => Outcome::Inconclusive,
+    };
+    let failing = |critical: bool| {
+        verdict
+            .conditions
+            .iter()
+            .find(|c| c.critical == critical && c.outcome == Verdict::Fail)
+    };
+    let samples = |cohort| doc.value(cohort, "requests").map_or(0, |v| v.samples);
+    Health {
+        window_end,
+        outcome,
+        reason: verdict.reason.clone(),
+        failing_condition: failing(true)
+            .filter(|_| outcome == Outcome::Fail)
+            .map(|c| c.name.clone()),
+        escalate: verdict.escalate,
+        degraded: failing(false).map(|c| format!("{}: {}", c.name, c.reason)),
+        canary_samples: samples(Cohort::Canary),
+        baseline_samples: samples(Cohort::Baseline),
+        margin: None,
+        details: serde_json::to_value(verdict).unwrap_or_default(),
+    }
+}
+
+/// The analysis of the simulated rollouts: one critical condition on the canary's error rate.
+fn analysis() -> Analysis {
+    let spec: AnalysisSpec = serde_json::from_value(json!({
+        "min_samples": MIN_SAMPLES,
+        "conditions": [{ "name": "errors", "fail_when": "error_rate > 5%" }],
+    }))
+    .unwrap_or_else(|e| panic!("analysis spec: {e}"));
+    let template = document("sim", 0, 0, Ppm::ZERO, &Counts::default());
+    spec.build(&template.catalog())
+        .unwrap_or_else(|e| panic!("analysis: {e}"))
+}
+
+/// The metrics document of the counts since the step began.
+fn document(
+    rollout: &str,
+    from: UnixMillis,
+    to: UnixMillis,
+    weight: Ppm,
+    c: &Counts,
+) -> RolloutMetrics {
+    let cohort = |version: &str, (n, errors): (u64, u64)| {
+        json!({ "version": version, "metrics": {
+            "error_rate": { "value": (n > 0).then(|| errors as f64 / n as f64), "samples": n,
+                            "stats": { "kind": "ratio", "numerator": errors, "denominator": n } },
+            "requests": { "value": n, "samples": n, "stats": { "kind": "count", "count": n } },
+        }})
+    };
+    serde_json::from_value(json!({
+        "rollout": rollout, "from": from, "to": to, "weight": weight,
+        "units": { "error_rate": "ratio", "requests": "count" },
+        "cohorts": { "canary": cohort("v1.2", c.canary), "baseline": cohort("v1.1", c.baseline) },
+    }))
+    .unwrap_or_else(|e| panic!("metrics document: {e}"))
 }
 
 /// Whether a bucket is in the canary at `weight`.
 pub fn in_canary(bucket: u32, weight: Ppm) -> bool {
     Cohort::of_bucket(bucket, weight).is_canary()
-}
-
-fn ratio(k: u64, n: u64) -> f64 {
-    if n == 0 { 0.0 } else { k as f64 / n as f64 }
-}
-
-fn wilson(k: u64, n: u64) -> (f64, f64) {
-    if n == 0 {
-        return (0.0, 1.0);
-    }
-    let (n, p) = (n as f64, ratio(k, n));
-    let z2 = Z * Z;
-    let centre = p + z2 / (2.0 * n);
-    let spread = Z * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
-    let denom = 1.0 + z2 / n;
-    ((centre - spread) / denom, (centre + spread) / denom)
 }
