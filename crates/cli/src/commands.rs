@@ -1,4 +1,5 @@
 //! One module per subcommand: each has an `Args` (clap) and a `run` function.
 
 pub mod assign;
+pub mod edge;
 pub mod validate;

@@ -39,6 +39,8 @@ pub enum Command {
     Validate(commands::validate::Args),
     /// Show which version and cohort a unit gets, and why.
     Assign(commands::assign::Args),
+    /// Run the edge proxy alone: route HTTP traffic between versions by a configuration file.
+    Edge(commands::edge::Args),
 }
 
 /// Runs the command line with the process arguments and returns the exit code.
@@ -48,6 +50,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Validate(args) => commands::validate::run(args),
         Command::Assign(args) => commands::assign::run(args),
+        Command::Edge(args) => commands::edge::run(args),
     };
     exit::report(result)
 }

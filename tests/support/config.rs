@@ -1,0 +1,47 @@
+//! `rollgate.toml` files for end-to-end tests: one service `shop` with versions `v1`
+//! (stable) and `v2` (canary) and a rollout `shop-v2`.
+
+use std::path::Path;
+
+/// A config file text. `weight` is the rollout's weight (`"30%"`), `audience` an optional
+/// TOML inline table for `[rollouts.audience]` (`{ header = { name = "X-Beta", equals = "1" } }`),
+/// `service_extra` extra lines in the `[[services]]` table.
+pub fn shop(stable: &str, canary: &str, weight: &str, audience: Option<&str>, service_extra: &str) -> String {
+    let audience = audience.map_or(String::new(), |a| format!("audience = {a}\n"));
+    format!(
+        r#"
+[edge]
+version_header = "X-Version"
+geo = {{ header = "CF-IPCountry" }}
+drain_timeout = "5s"
+
+[[services]]
+name = "shop"
+unit = {{ header = "X-User-Id", cookie = "uid", anonymous_cookie = "rg_uid" }}
+timeouts = {{ connect = "500ms", first_byte = "5s", total = "60s" }}
+{service_extra}
+
+[[services.versions]]
+name = "v1"
+endpoints = ["{stable}"]
+
+[[services.versions]]
+name = "v2"
+endpoints = ["{canary}"]
+
+[[rollouts]]
+name = "shop-v2"
+service = "shop"
+stable = "v1"
+canary = "v2"
+weight = "{weight}"
+{audience}"#
+    )
+}
+
+/// Writes `text` to `path` atomically (write, then rename), as deploy tools do.
+pub fn write(path: &Path, text: &str) {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text).expect("write the config");
+    std::fs::rename(&tmp, path).expect("move the config in place");
+}

@@ -1,0 +1,8 @@
+//! Shared helpers of the end-to-end tests: a real upstream server ([`upstream`]) and the
+//! real `rollgate` binary started on ephemeral ports ([`process`]), and config files for it
+//! ([`config`]). Include with `mod support;`.
+#![allow(dead_code)]
+
+pub mod config;
+pub mod process;
+pub mod upstream;
