@@ -11,7 +11,9 @@ use crate::edge::{EdgeSection, EdgeSettings};
 use crate::error::ConfigError;
 use crate::items::{item, items};
 use crate::notification::NotificationSpec;
-use crate::rollout::RolloutConfig;
+use crate::rollout::{Rollout, RolloutConfig};
+use rollgate_expr::Catalog as ExprCatalog;
+use rollgate_metrics::{Catalog, MetricSpec};
 
 /// The top-level tables a file may have.
 const SECTIONS: [&str; 7] = [
@@ -37,10 +39,12 @@ pub struct Config {
     /// Services, rollouts (at the weights the file declares) and experiments: the routing
     /// snapshot an edge serves when no control plane drives it.
     pub routing: RoutingSpec,
-    /// `[[metrics]]`, as written (validated against the built-in catalog).
-    pub metrics: Vec<toml::Value>,
-    /// `[[rollouts]]`, with their strategies and analysis.
-    pub rollouts: Vec<RolloutConfig>,
+    /// Every metric conditions can use: the built-ins and `[[metrics]]`.
+    pub catalog: Catalog,
+    /// `[[metrics]]` as written.
+    pub metrics: Vec<MetricSpec>,
+    /// `[[rollouts]]`, each with its plan and its analysis.
+    pub rollouts: Vec<Rollout>,
     /// `[[notifications]]`.
     pub notifications: Vec<NotificationSpec>,
 }
@@ -77,7 +81,11 @@ pub fn parse(text: &str, origin: &str) -> Result<Config, ConfigError> {
     let edge: Option<EdgeSection> = section(doc.remove("edge"), "edge", &mut errs);
     let control: Option<ControlSection> = section(doc.remove("control"), "control", &mut errs);
     let services: Vec<ServiceSpec> = items(doc.remove("services"), "services", &mut errs);
-    let metrics: Vec<toml::Value> = items(doc.remove("metrics"), "metrics", &mut errs);
+    let metrics: Vec<MetricSpec> = items(doc.remove("metrics"), "metrics", &mut errs);
+    let catalog = Catalog::from_specs(&metrics)
+        .map_err(|e| errs.append(e))
+        .ok();
+    let conditions_catalog = expr_catalog(catalog.as_ref().unwrap_or(&Catalog::builtin()));
     let raw_rollouts = doc.remove("rollouts");
     let rollouts: Vec<RolloutConfig> = items(raw_rollouts.clone(), "rollouts", &mut errs);
     // A rollout with a broken part (a misspelled condition field, say) is not built, but its
@@ -106,27 +114,44 @@ pub fn parse(text: &str, origin: &str) -> Result<Config, ConfigError> {
         rollouts: routing.rollouts.into_iter().take(rollouts.len()).collect(),
         ..routing
     };
-    for (i, r) in rollouts.iter().enumerate() {
-        r.validate_into(&index("rollouts", i), &mut errs);
-    }
+    let built: Vec<Option<Rollout>> = rollouts
+        .iter()
+        .enumerate()
+        .map(|(i, r)| r.build(&index("rollouts", i), &conditions_catalog, &mut errs))
+        .collect();
     for (i, n) in notifications.iter().enumerate() {
         n.validate_into(&index("notifications", i), &mut errs);
     }
-    match (edge, control) {
-        (Some(edge), Some(control)) if errs.is_empty() => Ok(Config {
-            origin: origin.to_string(),
-            edge,
-            control,
-            routing,
-            metrics,
-            rollouts,
-            notifications,
-        }),
+    let rollouts: Option<Vec<Rollout>> = built.into_iter().collect();
+    match (edge, control, catalog, rollouts) {
+        (Some(edge), Some(control), Some(catalog), Some(rollouts)) if errs.is_empty() => {
+            Ok(Config {
+                origin: origin.to_string(),
+                edge,
+                control,
+                routing,
+                catalog,
+                metrics,
+                rollouts,
+                notifications,
+            })
+        }
         _ => Err(ConfigError::Invalid {
             origin: origin.to_string(),
             errors: errs,
         }),
     }
+}
+
+/// The names and units conditions are type-checked against.
+pub fn expr_catalog(metrics: &Catalog) -> ExprCatalog {
+    let mut c = ExprCatalog::new();
+    for name in metrics.names() {
+        if let Some(unit) = metrics.unit(name) {
+            c.insert(name, unit);
+        }
+    }
+    c
 }
 
 /// A single table (`[edge]`): absent means all defaults.

@@ -12,7 +12,9 @@ const MAX_ERRORS_PER_ITEM: usize = 32;
 /// Deserializes one value, recording every failure at `path` + the field path inside the
 /// value. After a failure the offending key is removed and the value is read again, so one
 /// item reports all of its independent mistakes (an unknown field does not hide a wrong type
-/// next to it). Returns the value only when it had no mistake at all.
+/// next to it). When the mistakes were all in fields that could be dropped, the rest of the
+/// item is still returned, so its other fields get checked too; the recorded errors guarantee
+/// that nothing is applied.
 pub(crate) fn item<T: DeserializeOwned>(
     mut value: toml::Value,
     path: &str,
@@ -21,8 +23,7 @@ pub(crate) fn item<T: DeserializeOwned>(
     let mut removed: Vec<(String, String)> = Vec::new();
     for _ in 0..MAX_ERRORS_PER_ITEM {
         let err = match serde_path_to_error::deserialize::<_, T>(value.clone()) {
-            Ok(v) if removed.is_empty() => return Some(v),
-            Ok(_) => return None,
+            Ok(v) => return Some(v),
             Err(err) => err,
         };
         let segments: Vec<Segment> = err.path().iter().cloned().collect();

@@ -14,9 +14,9 @@ mod net;
 mod notification;
 mod rollout;
 
-pub use config::{Config, load, parse};
+pub use config::{Config, expr_catalog, load, parse};
 pub use control::{ControlSection, ControlSettings};
 pub use edge::{ContextError, EdgeSection, EdgeSettings, TlsSettings};
 pub use error::ConfigError;
 pub use notification::{NotificationEvent, NotificationFormat, NotificationSpec};
-pub use rollout::{AnalysisConfig, ConditionConfig, RolloutConfig};
+pub use rollout::{AnalysisConfig, Rollout, RolloutConfig};

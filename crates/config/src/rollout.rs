@@ -1,8 +1,10 @@
 //! `[[rollouts]]`: which service moves from which version to which, for whom, how fast, and
 //! under which conditions it rolls back.
 
-use rollgate_core::{DurationSpec, Ppm, SpecErrors, path::field, path::index};
-use rollgate_core::{RolloutRouteSpec, RuleSpec};
+use rollgate_analysis::{Analysis, AnalysisSpec, ConditionSpec, SrmPolicy};
+use rollgate_controller::{ControlSpec, RollbackSpec, RolloutIds, RolloutPlan, StrategySpec};
+use rollgate_core::{DurationSpec, Ppm, RolloutRouteSpec, RuleSpec, SpecErrors, path::field};
+use rollgate_expr::Catalog as ExprCatalog;
 use serde::{Deserialize, Serialize};
 
 /// One rollout as written in the file.
@@ -30,13 +32,14 @@ pub struct RolloutConfig {
     /// How the weight moves (steps, linear, exponential, PID). Without one, the weight only
     /// changes by hand.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub strategy: Option<toml::Value>,
+    pub strategy: Option<StrategySpec>,
     /// What is measured and when to roll back.
     #[serde(default)]
     pub analysis: AnalysisConfig,
 }
 
-/// `[rollouts.analysis]` as written.
+/// `[rollouts.analysis]` as written: what the analysis judges (`rollgate-analysis`) and what
+/// the controller does about it (`rollgate-controller`), in one table.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AnalysisConfig {
@@ -46,53 +49,85 @@ pub struct AnalysisConfig {
     pub min_samples: u64,
     /// Failed checks tolerated before rolling back (default 0: the first failure rolls back).
     pub failure_limit: u32,
-    /// Inconclusive checks tolerated before rolling back (default 0: inconclusive only holds).
+    /// Undecided checks tolerated before asking a person (default 0: undecided only holds).
     pub inconclusive_limit: u32,
-    /// How to roll back: `"immediate"` (default) or gradual.
-    pub rollback: Option<toml::Value>,
+    /// Observations at which the sequential bounds are tightest (default 1000).
+    pub design_samples: u64,
+    /// p-value below which the sample-ratio-mismatch check alarms (default 0.001).
+    pub srm_alpha: f64,
+    /// What a sample-ratio mismatch does: `hold` (default) or `report`.
+    pub srm: SrmPolicy,
+    /// The counter the sample-ratio-mismatch check compares (default `requests`).
+    pub srm_metric: String,
+    /// How to roll back: `"immediate"` (default) or `{ gradual = { step = "10%", interval = "10s" } }`.
+    pub rollback: RollbackSpec,
     /// Roll back when one step cannot complete within this time.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub progress_deadline: Option<DurationSpec>,
-    /// Roll back when the canary's circuit breaker stays open this long (default `30s`).
-    pub breaker_open_limit: DurationSpec,
+    /// Roll back when the canary's circuit breaker stays open this long.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub breaker_open_limit: Option<DurationSpec>,
     /// The conditions that make the canary fail.
-    pub conditions: Vec<ConditionConfig>,
+    pub conditions: Vec<ConditionSpec>,
 }
 
 impl Default for AnalysisConfig {
     fn default() -> AnalysisConfig {
+        let a = AnalysisSpec::default();
+        let c = ControlSpec::default();
         AnalysisConfig {
-            alpha: 0.01,
-            min_samples: 300,
-            failure_limit: 0,
-            inconclusive_limit: 0,
-            rollback: None,
-            progress_deadline: None,
-            breaker_open_limit: DurationSpec::from_secs(30),
-            conditions: Vec::new(),
+            alpha: a.alpha,
+            min_samples: a.min_samples,
+            failure_limit: a.failure_limit,
+            inconclusive_limit: a.inconclusive_limit,
+            design_samples: a.design_samples,
+            srm_alpha: a.srm_alpha,
+            srm: a.srm,
+            srm_metric: a.srm_metric,
+            rollback: c.rollback,
+            progress_deadline: c.progress_deadline,
+            breaker_open_limit: c.breaker_open_limit,
+            conditions: a.conditions,
         }
     }
 }
 
-/// One `[[rollouts.analysis.conditions]]` entry.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ConditionConfig {
-    /// A short name shown in verdicts and decisions (`errors`).
-    pub name: String,
-    /// The condition under which the canary fails (`error_rate > 5%`).
-    pub fail_when: String,
-    /// When true (default), failing rolls the canary back; otherwise it is only reported.
-    #[serde(default = "yes")]
-    pub critical: bool,
-    /// When true, judged on the point estimates of each window, without waiting for
-    /// statistical confidence (still after `min_samples`).
-    #[serde(default)]
-    pub immediate: bool,
+impl AnalysisConfig {
+    /// The analysis part.
+    pub fn analysis_spec(&self) -> AnalysisSpec {
+        AnalysisSpec {
+            alpha: self.alpha,
+            min_samples: self.min_samples,
+            failure_limit: self.failure_limit,
+            inconclusive_limit: self.inconclusive_limit,
+            design_samples: self.design_samples,
+            srm_alpha: self.srm_alpha,
+            srm: self.srm,
+            srm_metric: self.srm_metric.clone(),
+            conditions: self.conditions.clone(),
+        }
+    }
+
+    /// The controller part.
+    pub fn control_spec(&self) -> ControlSpec {
+        ControlSpec {
+            rollback: self.rollback,
+            progress_deadline: self.progress_deadline,
+            breaker_open_limit: self.breaker_open_limit,
+        }
+    }
 }
 
-fn yes() -> bool {
-    true
+/// A validated rollout: its config, the controller's plan and the analysis that judges it.
+#[derive(Clone, Debug)]
+pub struct Rollout {
+    /// As written.
+    pub config: RolloutConfig,
+    /// How the controller moves it; `None` for a rollout without a strategy, whose weight only
+    /// changes by hand.
+    pub plan: Option<RolloutPlan>,
+    /// The conditions, parsed and checked.
+    pub analysis: Analysis,
 }
 
 impl RolloutConfig {
@@ -109,46 +144,39 @@ impl RolloutConfig {
         }
     }
 
-    /// Checks what the routing validation does not: the analysis settings.
-    pub fn validate_into(&self, path: &str, errs: &mut SpecErrors) {
-        let a = &self.analysis;
-        let apath = field(path, "analysis");
-        if !(a.alpha > 0.0 && a.alpha < 0.5) {
-            errs.push(
-                field(&apath, "alpha"),
-                format!(
-                    "{} is not a false-alarm rate: use a value in (0, 0.5), typically 0.01",
-                    a.alpha
-                ),
-            );
-        }
-        if a.breaker_open_limit.is_zero() {
-            errs.push(
-                field(&apath, "breaker_open_limit"),
-                "must be longer than 0s",
-            );
-        }
-        if matches!(a.progress_deadline, Some(d) if d.is_zero()) {
-            errs.push(field(&apath, "progress_deadline"), "must be longer than 0s");
-        }
-        let cpath = field(&apath, "conditions");
-        let mut seen = std::collections::HashSet::new();
-        for (i, c) in a.conditions.iter().enumerate() {
-            let p = index(&cpath, i);
-            if c.name.trim().is_empty() {
-                errs.push(field(&p, "name"), "must not be empty");
-            } else if !seen.insert(c.name.as_str()) {
-                errs.push(
-                    field(&p, "name"),
-                    format!("duplicate condition name {:?}", c.name),
-                );
+    /// Builds the plan and the analysis, recording every problem under `path`
+    /// (`rollouts[0]`). The routing part is validated with the whole routing spec.
+    pub fn build(
+        &self,
+        path: &str,
+        catalog: &ExprCatalog,
+        errs: &mut SpecErrors,
+    ) -> Option<Rollout> {
+        let analysis = self
+            .analysis
+            .analysis_spec()
+            .build(catalog)
+            .map_err(|e| errs.append(e.prefixed(&field(path, "analysis"))))
+            .ok();
+        let plan = match &self.strategy {
+            None => Some(None),
+            Some(strategy) => {
+                let ids = RolloutIds {
+                    name: self.name.clone(),
+                    service: self.service.clone(),
+                    stable: self.stable.clone(),
+                    canary: self.canary.clone(),
+                };
+                RolloutPlan::build(ids, strategy, &self.analysis.control_spec())
+                    .map_err(|e| errs.append(e.prefixed(path)))
+                    .ok()
+                    .map(Some)
             }
-            if c.fail_when.trim().is_empty() {
-                errs.push(
-                    field(&p, "fail_when"),
-                    "must not be empty: write a condition like \"error_rate > 5%\"",
-                );
-            }
-        }
+        };
+        Some(Rollout {
+            config: self.clone(),
+            plan: plan?,
+            analysis: analysis?,
+        })
     }
 }

@@ -14,7 +14,7 @@ fn the_example_config_is_valid() {
     assert_eq!(config.routing.services.len(), 1);
     assert_eq!(config.routing.services[0].versions.len(), 2);
     assert_eq!(config.rollouts.len(), 1);
-    assert_eq!(config.rollouts[0].analysis.conditions.len(), 3);
+    assert_eq!(config.rollouts[0].config.analysis.conditions.len(), 3);
     assert_eq!(config.routing.experiments.len(), 2);
     assert_eq!(config.edge.listen.to_string(), "127.0.0.1:8080");
     assert_eq!(config.edge.version_header.as_deref(), Some("X-Version"));
@@ -83,5 +83,50 @@ fn an_empty_file_is_a_valid_config_with_defaults() {
     assert_eq!(
         config.edge.admin_listen.map(|a| a.to_string()).as_deref(),
         Some("127.0.0.1:9091")
+    );
+}
+
+#[test]
+fn one_rollout_reports_its_condition_strategy_and_rollback_mistakes_together() {
+    let bad = example()
+        .replace(
+            r#"fail_when = "error_rate > 5%""#,
+            r#"fail_when = "eror_rate > 5%""#,
+        )
+        .replace(
+            r#"{ weight = "5%", min_duration = "1m" }"#,
+            r#"{ weight = "0.5%", min_duration = "1m" }"#,
+        )
+        .replace(r#"rollback = "immediate" "#, r#"rollback = "instant" "#);
+    let err = rollgate_config::parse(&bad, "bad.toml").unwrap_err();
+    let text = err.to_string();
+    assert_eq!(err.count(), 3, "{text}");
+    assert!(
+        text.contains("rollouts[0].analysis.rollback: unknown rollback mode \"instant\""),
+        "{text}"
+    );
+    assert!(text.contains("rollouts[0].analysis.conditions[0].fail_when: unknown metric \"eror_rate\" (did you mean \"error_rate\"?)"), "{text}");
+    assert!(
+        text.contains("rollouts[0].strategy.steps[1].weight: 0.5% is below the previous step's 1%"),
+        "{text}"
+    );
+}
+
+#[test]
+fn conditions_are_type_checked_against_declared_metrics() {
+    let bad = example().replace(
+        r#"fail_when = "error_rate > 5%""#,
+        r#"fail_when = "error_rate > 0.05""#,
+    );
+    let err = rollgate_config::parse(&bad, "bad.toml").unwrap_err();
+    let text = err.to_string();
+    assert_eq!(err.count(), 1, "{text}");
+    assert!(
+        text.contains("rollouts[0].analysis.conditions[0].fail_when"),
+        "{text}"
+    );
+    assert!(
+        text.contains("5%"),
+        "the hint should say to write a percentage: {text}"
     );
 }

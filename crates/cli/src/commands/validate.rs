@@ -47,7 +47,11 @@ pub fn run(args: Args) -> Result<Exit> {
 /// One line describing what a valid file declares.
 fn summary(c: &Config) -> String {
     let versions: usize = c.routing.services.iter().map(|s| s.versions.len()).sum();
-    let conditions: usize = c.rollouts.iter().map(|r| r.analysis.conditions.len()).sum();
+    let conditions: usize = c
+        .rollouts
+        .iter()
+        .map(|r| r.config.analysis.conditions.len())
+        .sum();
     format!(
         "{} — {}, {}, {}, {}, {}",
         c.origin,
