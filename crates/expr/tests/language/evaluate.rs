@@ -12,6 +12,10 @@ fn canary(metric: &str, value: Interval) -> MapEnv {
     MapEnv::default().with(Scope::Canary, metric, value)
 }
 
+fn versus(metric: &str, canary_value: Interval, baseline_value: Interval) -> MapEnv {
+    canary(metric, canary_value).with(Scope::Baseline, metric, baseline_value)
+}
+
 #[test]
 fn every_example_checks() {
     for src in EXAMPLES {
@@ -84,9 +88,9 @@ fn kleene_logic_settles_what_it_can() {
 #[test]
 fn ratios_to_the_baseline() {
     let c = condition("p99_latency > 1.5 * baseline.p99_latency");
-    let env = canary("p99_latency", iv(170.0, 180.0, 190.0)).with(
-        Scope::Baseline,
+    let env = versus(
         "p99_latency",
+        iv(170.0, 180.0, 190.0),
         iv(95.0, 100.0, 105.0),
     );
     assert_eq!(c.eval(&env), Truth::True);
@@ -102,16 +106,16 @@ fn ratios_to_the_baseline() {
 #[test]
 fn differences_to_the_baseline() {
     let c = condition("conversion_rate < baseline.conversion_rate - 2%");
-    let env = canary("conversion_rate", iv(0.05, 0.06, 0.07)).with(
-        Scope::Baseline,
+    let env = versus(
         "conversion_rate",
+        iv(0.05, 0.06, 0.07),
         iv(0.095, 0.10, 0.105),
     );
     assert_eq!(c.eval(&env), Truth::True);
     let c = condition("avg_page_load_ms - baseline.avg_page_load_ms > 200ms");
-    let env = canary("avg_page_load_ms", iv(1400.0, 1500.0, 1600.0)).with(
-        Scope::Baseline,
+    let env = versus(
         "avg_page_load_ms",
+        iv(1400.0, 1500.0, 1600.0),
         iv(1000.0, 1100.0, 1150.0),
     );
     assert_eq!(
@@ -124,11 +128,7 @@ fn differences_to_the_baseline() {
 #[test]
 fn division_by_a_value_that_may_be_zero_is_unknown() {
     let c = condition("p99_latency / baseline.p99_latency > 1.5");
-    let env = canary("p99_latency", Interval::exact(100.0)).with(
-        Scope::Baseline,
-        "p99_latency",
-        iv(0.0, 10.0, 20.0),
-    );
+    let env = versus("p99_latency", Interval::exact(100.0), iv(0.0, 10.0, 20.0));
     assert_eq!(c.eval(&env), Truth::Unknown);
     let env = env.with(Scope::Baseline, "p99_latency", iv(40.0, 50.0, 60.0));
     assert_eq!(c.eval(&env), Truth::True);
