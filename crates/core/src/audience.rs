@@ -3,6 +3,7 @@
 
 use std::cell::Cell;
 use std::collections::HashSet;
+use std::net::IpAddr;
 
 use ipnet::IpNet;
 use regex::Regex;
@@ -40,7 +41,7 @@ enum Rule {
     Cookie(Box<str>, StrMatch),
     Query(Box<str>, StrMatch),
     PathPrefix(Box<str>),
-    Ip(Box<[IpNet]>),
+    Ip(Box<[Net]>),
     Country(Box<[Country]>),
     Device(u8),
     UnitIn(UnitSet),
@@ -48,6 +49,13 @@ enum Rule {
     All(Box<[Rule]>),
     Any(Box<[Rule]>),
     Not(Box<Rule>),
+}
+
+/// A network as masks, for a containment test of a few instructions.
+#[derive(Clone, Copy, Debug)]
+enum Net {
+    V4 { net: u32, mask: u32 },
+    V6 { net: u128, mask: u128 },
 }
 
 #[derive(Clone, Debug)]
@@ -136,7 +144,7 @@ impl Rule {
             Rule::PathPrefix(p) => path_under(s.req.path(), p),
             Rule::Ip(nets) => s.req.client_ip().is_some_and(|ip| {
                 let ip = ip.to_canonical();
-                nets.iter().any(|n| n.contains(&ip))
+                nets.iter().any(|n| n.contains(ip))
             }),
             Rule::Country(list) => s.country().is_some_and(|c| list.contains(&c)),
             Rule::Device(mask) => mask & s.device().bit() != 0,
@@ -149,6 +157,29 @@ impl Rule {
             Rule::All(rules) => rules.iter().all(|r| r.eval(s)),
             Rule::Any(rules) => rules.iter().any(|r| r.eval(s)),
             Rule::Not(rule) => !rule.eval(s),
+        }
+    }
+}
+
+impl Net {
+    fn new(n: IpNet) -> Net {
+        match n {
+            IpNet::V4(v) => Net::V4 {
+                net: u32::from(v.network()),
+                mask: u32::from(v.netmask()),
+            },
+            IpNet::V6(v) => Net::V6 {
+                net: u128::from(v.network()),
+                mask: u128::from(v.netmask()),
+            },
+        }
+    }
+
+    fn contains(self, ip: IpAddr) -> bool {
+        match (self, ip) {
+            (Net::V4 { net, mask }, IpAddr::V4(a)) => u32::from(a) & mask == net,
+            (Net::V6 { net, mask }, IpAddr::V6(a)) => u128::from(a) & mask == net,
+            _ => false,
         }
     }
 }
@@ -166,17 +197,23 @@ impl StrMatch {
 /// Reads an app version leniently: `2.3.1`, `v2.3.1`, `2.3` (as 2.3.0), `2` (as 2.0.0), and
 /// full semver with pre-release and build.
 pub(crate) fn parse_app_version(raw: &str) -> Option<Version> {
-    let s = raw.trim();
+    let s = raw.trim_ascii();
     let s = s.strip_prefix(['v', 'V']).unwrap_or(s);
-    if let Ok(v) = Version::parse(s) {
-        return Some(v);
-    }
+    numeric_version(s).or_else(|| Version::parse(s).ok())
+}
+
+/// `MAJOR[.MINOR[.PATCH]]` made of digits only (the common case, read without the full semver
+/// parser); `None` for anything else, including pre-release and build suffixes.
+fn numeric_version(s: &str) -> Option<Version> {
     let mut parts = [0u64; 3];
     for (n, part) in s.split('.').enumerate() {
-        if n == 3 || part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
+        if n == 3 || part.is_empty() || part.len() > 19 || !part.bytes().all(|b| b.is_ascii_digit())
+        {
             return None;
         }
-        parts[n] = part.parse().ok()?;
+        parts[n] = part
+            .bytes()
+            .fold(0u64, |acc, b| acc * 10 + u64::from(b - b'0'));
     }
     Some(Version::new(parts[0], parts[1], parts[2]))
 }
@@ -280,8 +317,8 @@ fn compile_list<T>(
     ok.then(|| out.into_boxed_slice())
 }
 
-fn parse_net(s: &str) -> Result<IpNet, String> {
-    parse_network(s).ok_or_else(|| {
+fn parse_net(s: &str) -> Result<Net, String> {
+    parse_network(s).map(Net::new).ok_or_else(|| {
         format!("{s:?} is not a network: write a CIDR like \"10.0.0.0/8\" or \"2001:db8::/32\", or a single address")
     })
 }

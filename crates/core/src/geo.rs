@@ -32,7 +32,7 @@ pub(crate) type Country = [u8; 2];
 /// `raw` (any case, surrounding spaces ignored) as an upper-case two-character code, without
 /// checking that the code exists: the request path only compares with configured codes.
 pub(crate) fn country_key(raw: &str) -> Option<Country> {
-    match raw.trim().as_bytes() {
+    match raw.as_bytes().trim_ascii() {
         &[a, b] if a.is_ascii_alphanumeric() && b.is_ascii_alphanumeric() => {
             Some([a.to_ascii_uppercase(), b.to_ascii_uppercase()])
         }

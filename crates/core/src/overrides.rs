@@ -95,7 +95,7 @@ impl OverrideSettings {
                 let c = self.cookie.as_deref()?;
                 req.cookie(c).map(|v| (v, OverrideVia::Cookie))
             })?;
-        let value = value.trim();
+        let value = value.trim_ascii();
         if let Some(version) = versions.iter().position(|v| &**v == value) {
             let trusted = req.client_ip().is_some_and(|ip| self.is_trusted(ip));
             return trusted.then_some(Forced {

@@ -76,13 +76,15 @@ fn best<'r>(list: &'r [Route], path: &str) -> Option<&'r Route> {
 /// A host as compared: lower case, without port, IPv6 brackets or a trailing dot. Borrows when
 /// nothing changes (the common case).
 pub(crate) fn normalize_host(host: &str) -> Cow<'_, str> {
-    let h = host.trim();
+    let h = host.trim_ascii();
     let h = if let Some(rest) = h.strip_prefix('[') {
         rest.split(']').next().unwrap_or(rest)
-    } else if h.bytes().filter(|&b| b == b':').count() == 1 {
-        h.split(':').next().unwrap_or(h)
     } else {
-        h
+        match h.rfind(':') {
+            // One colon: a port. More: a bare IPv6 address, kept whole.
+            Some(i) if !h[..i].contains(':') => &h[..i],
+            _ => h,
+        }
     };
     let h = h.strip_suffix('.').unwrap_or(h);
     if h.bytes().any(|b| b.is_ascii_uppercase()) {
