@@ -82,10 +82,7 @@ impl Analysis {
         let comparisons = cc.condition.comparisons();
         let shapes: Vec<Shape> = comparisons.iter().map(|c| Shape::of(c, doc)).collect();
         let tests = shapes.iter().map(Shape::tests).sum::<usize>().max(1);
-        let env = IntervalEnv {
-            doc,
-            anytime: self.anytime.split(tests),
-        };
+        let env = IntervalEnv::new(doc, self.anytime.split(tests), cc.condition.metrics());
         let mut verdict = ConditionVerdict {
             name: cc.name.clone(),
             condition: cc.condition.source().to_owned(),
@@ -102,7 +99,7 @@ impl Analysis {
             effect: effect(cc, doc),
             comparisons: Vec::new(),
             p_value: None,
-            alpha: env.anytime.alpha(),
+            alpha: env.anytime().alpha(),
             reason: String::new(),
             failures: 0,
             inconclusives: 0,
@@ -119,7 +116,7 @@ impl Analysis {
                 continue;
             };
             let judge = Judge {
-                anytime: env.anytime,
+                anytime: env.anytime(),
                 immediate: cc.immediate,
                 interval,
                 point,

@@ -1,6 +1,6 @@
 //! Metric values as intervals: a point estimate with always-valid bounds at a given level.
 
-use rollgate_expr::{Env, Interval, Scope};
+use rollgate_expr::{Env, Interval, MetricRef, Scope};
 use rollgate_metrics::{MetricValue, SufficientStats};
 use serde::{Deserialize, Serialize};
 
@@ -57,23 +57,60 @@ pub fn interval(value: &MetricValue, anytime: &Anytime) -> Option<Interval> {
     }
 }
 
-/// Reads cohorts' metrics out of a document as intervals at one level.
+/// Reads cohorts' metrics out of a document as intervals at one level, each computed once.
 pub(crate) struct IntervalEnv<'a> {
-    pub doc: &'a RolloutMetrics,
-    pub anytime: Anytime,
+    doc: &'a RolloutMetrics,
+    anytime: Anytime,
+    cache: Vec<(Scope, &'a str, Option<Interval>)>,
 }
 
 impl Env for IntervalEnv<'_> {
     fn value(&self, scope: Scope, metric: &str) -> Option<Interval> {
-        interval(self.doc.value(cohort_of(scope), metric)?, &self.anytime)
+        match self
+            .cache
+            .iter()
+            .find(|(s, m, _)| *s == scope && *m == metric)
+        {
+            Some((_, _, cached)) => *cached,
+            None => interval(self.doc.value(cohort_of(scope), metric)?, &self.anytime),
+        }
     }
 }
 
-impl IntervalEnv<'_> {
+impl<'a> IntervalEnv<'a> {
+    /// An environment over `doc` at the level of `anytime`, with `metrics` computed up front.
+    pub fn new(
+        doc: &'a RolloutMetrics,
+        anytime: Anytime,
+        metrics: &'a [MetricRef],
+    ) -> IntervalEnv<'a> {
+        let cache = metrics
+            .iter()
+            .map(|m| {
+                let value = doc.value(cohort_of(m.scope), &m.name);
+                (
+                    m.scope,
+                    m.name.as_str(),
+                    value.and_then(|v| interval(v, &anytime)),
+                )
+            })
+            .collect();
+        IntervalEnv {
+            doc,
+            anytime,
+            cache,
+        }
+    }
+
+    /// The level the intervals hold at.
+    pub fn anytime(&self) -> Anytime {
+        self.anytime
+    }
+
     /// The reading of one metric for a verdict.
     pub fn reading(&self, scope: Scope, metric: &str) -> MetricReading {
         let value = self.doc.value(cohort_of(scope), metric);
-        let bounds = value.and_then(|v| interval(v, &self.anytime));
+        let bounds = self.value(scope, metric);
         let finite = |x: f64| x.is_finite().then_some(x);
         MetricReading {
             scope,

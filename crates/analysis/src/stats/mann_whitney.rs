@@ -35,17 +35,10 @@ pub fn mann_whitney(x: &[f64], y: &[f64]) -> Result<MannWhitney, StatsError> {
 /// Mann-Whitney U of two samples given as `(value, count)` bins, exactly as if every bin were
 /// expanded into `count` equal observations. Bins need not be sorted; zero counts are ignored.
 pub fn mann_whitney_bins(x: &[(f64, u64)], y: &[(f64, u64)]) -> Result<MannWhitney, StatsError> {
-    let mut merged: Vec<(f64, u64, u64)> = Vec::with_capacity(x.len() + y.len());
-    for &(v, c) in x {
-        merged.push((v, c, 0));
-    }
-    for &(v, c) in y {
-        merged.push((v, 0, c));
-    }
-    if merged.iter().any(|(v, _, _)| !v.is_finite()) {
+    if x.iter().chain(y).any(|(v, _)| !v.is_finite()) {
         return Err(StatsError::NonFinite("sample value"));
     }
-    merged.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let merged = merge(x, y);
     let (n1, n2) = merged
         .iter()
         .fold((0u64, 0u64), |(a, b), (_, cx, cy)| (a + cx, b + cy));
@@ -72,6 +65,30 @@ pub fn mann_whitney_bins(x: &[(f64, u64)], y: &[(f64, u64)]) -> Result<MannWhitn
         p_greater: p(u1),
         p_less: p(u2),
     })
+}
+
+/// Both samples as `(value, count in x, count in y)` sorted by value: a linear merge when the
+/// bins arrive sorted (metric bins do), a sort otherwise.
+fn merge(x: &[(f64, u64)], y: &[(f64, u64)]) -> Vec<(f64, u64, u64)> {
+    let sorted = |b: &[(f64, u64)]| b.is_sorted_by(|p, q| p.0 <= q.0);
+    let mut merged = Vec::with_capacity(x.len() + y.len());
+    if sorted(x) && sorted(y) {
+        let (mut i, mut j) = (0, 0);
+        while i < x.len() || j < y.len() {
+            if j == y.len() || (i < x.len() && x[i].0 <= y[j].0) {
+                merged.push((x[i].0, x[i].1, 0));
+                i += 1;
+            } else {
+                merged.push((y[j].0, 0, y[j].1));
+                j += 1;
+            }
+        }
+        return merged;
+    }
+    merged.extend(x.iter().map(|&(v, c)| (v, c, 0)));
+    merged.extend(y.iter().map(|&(v, c)| (v, 0, c)));
+    merged.sort_by(|a, b| a.0.total_cmp(&b.0));
+    merged
 }
 
 /// The rank sum of the first sample (mid-ranks for ties) and `Σ (t³ − t)` over tie groups, for
@@ -127,6 +144,15 @@ mod tests {
         let a = mann_whitney_bins(&xb, &yb).unwrap();
         let b = mann_whitney(&expand(&xb), &expand(&yb)).unwrap();
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn sorted_and_unsorted_bins_agree() {
+        let x = [(1.0, 3), (3.0, 2), (3.0, 1), (7.0, 1)];
+        let y = [(1.0, 1), (3.0, 4), (5.0, 2)];
+        let mut xr = x;
+        xr.reverse();
+        assert_eq!(mann_whitney_bins(&x, &y), mann_whitney_bins(&xr, &y));
     }
 
     #[test]

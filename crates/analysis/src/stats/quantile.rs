@@ -36,8 +36,16 @@ pub fn quantile_bounds(
     if bins.iter().any(|(v, _)| !v.is_finite()) {
         return Err(StatsError::NonFinite("bin value"));
     }
-    let mut sorted: Vec<(f64, u64)> = bins.iter().copied().filter(|(_, c)| *c > 0).collect();
-    sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
+    // Metric bins arrive sorted; only unsorted input pays for a sorted copy.
+    let owned;
+    let sorted: &[(f64, u64)] = if bins.is_sorted_by(|a, b| a.0 <= b.0) {
+        bins
+    } else {
+        let mut copy = bins.to_vec();
+        copy.sort_by(|a, b| a.0.total_cmp(&b.0));
+        owned = copy;
+        &owned
+    };
     let samples: u64 = sorted.iter().map(|(_, c)| c).sum();
     if samples == 0 {
         return Ok(QuantileBounds {
@@ -51,13 +59,13 @@ pub fn quantile_bounds(
     let lower_rank = (n * (q - w)).ceil();
     let upper_rank = (n * (q + w)).floor() + 1.0;
     Ok(QuantileBounds {
-        lower: (lower_rank >= 1.0).then(|| value_at_rank(&sorted, lower_rank as u64)),
-        upper: (upper_rank <= n).then(|| value_at_rank(&sorted, upper_rank as u64)),
+        lower: (lower_rank >= 1.0).then(|| value_at_rank(sorted, lower_rank as u64)),
+        upper: (upper_rank <= n).then(|| value_at_rank(sorted, upper_rank as u64)),
         samples,
     })
 }
 
-/// The `rank`-th smallest observation (1-based) of sorted, non-empty bins; `rank` ≤ total.
+/// The `rank`-th smallest observation (1-based) of sorted bins; `1 ≤ rank ≤ total`.
 fn value_at_rank(sorted: &[(f64, u64)], rank: u64) -> f64 {
     let mut seen = 0;
     for &(v, c) in sorted {
@@ -86,6 +94,19 @@ mod tests {
         assert!(lo < 500.0 && hi > 500.0, "{lo} {hi}");
         let (lo2, hi2) = (large.lower.unwrap() / 100.0, large.upper.unwrap() / 100.0);
         assert!(hi2 - lo2 < hi - lo);
+    }
+
+    #[test]
+    fn unsorted_bins_give_the_same_bounds() {
+        let a = Anytime::default();
+        let sorted = uniform(2_000);
+        let mut shuffled = sorted.clone();
+        shuffled.reverse();
+        shuffled.swap(3, 700);
+        assert_eq!(
+            quantile_bounds(&sorted, 0.9, &a),
+            quantile_bounds(&shuffled, 0.9, &a)
+        );
     }
 
     #[test]
