@@ -51,6 +51,53 @@ pub fn cohort_of(scope: Scope) -> Cohort {
 }
 
 impl RolloutMetrics {
+    /// A document for `rollout` at `weight` over `[from, to)` with no cohorts yet.
+    pub fn new(
+        rollout: impl Into<String>,
+        weight: Ppm,
+        from: UnixMillis,
+        to: UnixMillis,
+    ) -> RolloutMetrics {
+        RolloutMetrics {
+            rollout: rollout.into(),
+            from,
+            to,
+            weight,
+            units: BTreeMap::new(),
+            cohorts: BTreeMap::new(),
+        }
+    }
+
+    /// Sets `metric` of `cohort`, creating the cohort (served by `version`) when it is new.
+    pub fn insert(
+        &mut self,
+        cohort: Cohort,
+        version: &str,
+        metric: impl Into<String>,
+        value: MetricValue,
+    ) {
+        self.cohorts
+            .entry(cohort)
+            .or_insert_with(|| CohortMetrics {
+                version: version.to_owned(),
+                metrics: BTreeMap::new(),
+            })
+            .metrics
+            .insert(metric.into(), value);
+    }
+
+    /// The same document with `metric` of `cohort` set (builder style).
+    pub fn with(
+        mut self,
+        cohort: Cohort,
+        version: &str,
+        metric: impl Into<String>,
+        value: MetricValue,
+    ) -> RolloutMetrics {
+        self.insert(cohort, version, metric, value);
+        self
+    }
+
     /// The value of `metric` in `cohort`, if the document has it.
     pub fn value(&self, cohort: Cohort, metric: &str) -> Option<&MetricValue> {
         self.cohorts.get(&cohort)?.metrics.get(metric)
@@ -143,6 +190,22 @@ mod tests {
             [Ratio, DurationMs, DurationMs, Number, Count, DurationMs]
         );
         assert_eq!(doc.catalog().len(), 6);
+    }
+
+    #[test]
+    fn builds_documents() {
+        let v = |n: u64| MetricValue {
+            value: Some(n as f64),
+            samples: n,
+            stats: SufficientStats::Count { count: n },
+        };
+        let doc = RolloutMetrics::new("r", Ppm::percent(5), 0, 1000)
+            .with(Cohort::Canary, "v2", "requests", v(3))
+            .with(Cohort::Canary, "ignored", "errors", v(1))
+            .with(Cohort::Baseline, "v1", "requests", v(4));
+        assert_eq!(doc.cohorts[&Cohort::Canary].version, "v2");
+        assert_eq!(doc.value(Cohort::Canary, "errors").unwrap().samples, 1);
+        assert_eq!(doc.value(Cohort::Baseline, "requests").unwrap().samples, 4);
     }
 
     #[test]

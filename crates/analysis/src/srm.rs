@@ -120,36 +120,19 @@ fn split(a: u32, b: u32) -> String {
 mod tests {
     #![allow(clippy::unwrap_used)]
 
-    use std::collections::BTreeMap;
-
     use rollgate_metrics::MetricValue;
 
     use super::*;
-    use crate::document::CohortMetrics;
 
     fn doc(weight: &str, canary: u64, baseline: u64) -> RolloutMetrics {
-        let cohort = |n: u64| CohortMetrics {
-            version: "v".into(),
-            metrics: BTreeMap::from([(
-                "requests".to_owned(),
-                MetricValue {
-                    value: Some(n as f64),
-                    samples: n,
-                    stats: SufficientStats::Count { count: n },
-                },
-            )]),
+        let requests = |n: u64| MetricValue {
+            value: Some(n as f64),
+            samples: n,
+            stats: SufficientStats::Count { count: n },
         };
-        RolloutMetrics {
-            rollout: "r".into(),
-            from: 0,
-            to: 1,
-            weight: weight.parse().unwrap(),
-            units: BTreeMap::new(),
-            cohorts: BTreeMap::from([
-                (Cohort::Canary, cohort(canary)),
-                (Cohort::Baseline, cohort(baseline)),
-            ]),
-        }
+        RolloutMetrics::new("r", weight.parse().unwrap(), 0, 1)
+            .with(Cohort::Canary, "v2", "requests", requests(canary))
+            .with(Cohort::Baseline, "v1", "requests", requests(baseline))
     }
 
     #[test]

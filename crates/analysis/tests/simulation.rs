@@ -4,13 +4,9 @@
 //! recorded in `docs/analysis.md`.
 #![allow(clippy::unwrap_used)]
 
-use std::collections::BTreeMap;
-
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
-use rollgate_analysis::{
-    Analysis, AnalysisSpec, CohortMetrics, ConditionSpec, Outcome, RolloutMetrics,
-};
+use rollgate_analysis::{Analysis, AnalysisSpec, ConditionSpec, Outcome, RolloutMetrics};
 use rollgate_core::Cohort;
 use rollgate_expr::{Catalog, MetricUnit};
 use rollgate_metrics::{MetricValue, SufficientStats};
@@ -104,24 +100,15 @@ fn analysis(s: &Scenario) -> Analysis {
 }
 
 fn empty_doc() -> RolloutMetrics {
-    let cohort = || CohortMetrics {
-        version: "v".into(),
-        metrics: BTreeMap::from([(
-            "error_rate".to_owned(),
-            MetricValue::missing(SufficientStats::Ratio {
-                numerator: 0,
-                denominator: 0,
-            }),
-        )]),
+    let none = || {
+        MetricValue::missing(SufficientStats::Ratio {
+            numerator: 0,
+            denominator: 0,
+        })
     };
-    RolloutMetrics {
-        rollout: "sim".into(),
-        from: 0,
-        to: 0,
-        weight: "10%".parse().unwrap(),
-        units: BTreeMap::new(),
-        cohorts: BTreeMap::from([(Cohort::Canary, cohort()), (Cohort::Baseline, cohort())]),
-    }
+    RolloutMetrics::new("sim", "10%".parse().unwrap(), 0, 0)
+        .with(Cohort::Canary, "v2", "error_rate", none())
+        .with(Cohort::Baseline, "v1", "error_rate", none())
 }
 
 /// Adds one second of traffic to a cohort's cumulative error rate.

@@ -1,11 +1,9 @@
 //! Condition and rollout verdicts over hand-made metric documents.
 #![allow(clippy::unwrap_used)]
 
-use std::collections::BTreeMap;
-
 use rollgate_analysis::{
-    Analysis, AnalysisSpec, CohortMetrics, ConditionSpec, Method, Outcome, RolloutMetrics,
-    SrmPolicy, Tracker, analyze,
+    Analysis, AnalysisSpec, ConditionSpec, Method, Outcome, RolloutMetrics, SrmPolicy, Tracker,
+    analyze,
 };
 use rollgate_core::Cohort;
 use rollgate_metrics::{MetricValue, SufficientStats};
@@ -57,40 +55,19 @@ fn latency(n: u64, from: f64, to: f64) -> MetricValue {
     }
 }
 
-/// A document with `(metric, canary, baseline)` values; requests are the first ratio's
-/// denominators unless given.
+/// A document with `(metric, canary, baseline)` values, and requests equal to the first
+/// metric's samples unless given.
 fn doc(metrics: Vec<(&str, MetricValue, MetricValue)>) -> RolloutMetrics {
-    let mut cohorts = BTreeMap::new();
-    for (cohort, pick) in [(Cohort::Canary, 0), (Cohort::Baseline, 1)] {
-        let mut m = BTreeMap::new();
-        for (name, c, b) in &metrics {
-            m.insert(
-                (*name).to_owned(),
-                if pick == 0 { c.clone() } else { b.clone() },
-            );
+    let mut d = RolloutMetrics::new("shop-v1.2", "10%".parse().unwrap(), 0, 60_000);
+    for (name, c, b) in metrics {
+        if d.cohorts.is_empty() {
+            d.insert(Cohort::Canary, "v1.2", "requests", count(c.samples));
+            d.insert(Cohort::Baseline, "v1.1", "requests", count(b.samples));
         }
-        if !m.contains_key("requests") {
-            let n = metrics
-                .first()
-                .map_or(0, |(_, c, b)| if pick == 0 { c.samples } else { b.samples });
-            m.insert("requests".to_owned(), count(n));
-        }
-        cohorts.insert(
-            cohort,
-            CohortMetrics {
-                version: format!("v{pick}"),
-                metrics: m,
-            },
-        );
+        d.insert(Cohort::Canary, "v1.2", name, c);
+        d.insert(Cohort::Baseline, "v1.1", name, b);
     }
-    RolloutMetrics {
-        rollout: "shop-v1.2".into(),
-        from: 0,
-        to: 60_000,
-        weight: "10%".parse().unwrap(),
-        units: BTreeMap::new(),
-        cohorts,
-    }
+    d
 }
 
 fn build(spec: AnalysisSpec, doc: &RolloutMetrics) -> Analysis {
