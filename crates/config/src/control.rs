@@ -27,6 +27,39 @@ pub struct ControlSection {
     /// Environment variable holding the write-only key for `/v1/events` (default
     /// `ROLLGATE_INGEST_KEY`; when unset, event ingest needs no key).
     pub ingest_key_env: String,
+    /// Where the analysis reads metrics: `"builtin"` (default: the edges' own windows) or
+    /// `{ prometheus = { url = "http://127.0.0.1:9090" } }`.
+    pub provider: ProviderSpec,
+}
+
+/// Where the analysis reads metric values.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum ProviderSpec {
+    /// The windows the edges and the event ingest fill (seconds-level, exact).
+    #[default]
+    Builtin,
+    /// PromQL over a Prometheus server that scrapes every edge's `/metrics`.
+    Prometheus(PrometheusSpec),
+}
+
+/// `provider = { prometheus = { … } }`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrometheusSpec {
+    /// The server's base URL (`http://prometheus:9090`).
+    pub url: String,
+    /// How long one query may take (default `5s`).
+    #[serde(default = "default_query_timeout")]
+    pub timeout: DurationSpec,
+    /// Extra label matchers added to every query (`job = "rollgate-edge"`), to pick the edges'
+    /// series when the server scrapes several jobs.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub matchers: std::collections::BTreeMap<String, String>,
+}
+
+fn default_query_timeout() -> DurationSpec {
+    DurationSpec::from_secs(5)
 }
 
 impl Default for ControlSection {
@@ -39,6 +72,7 @@ impl Default for ControlSection {
             max_event_batch_bytes: 1 << 20,
             max_event_batch_events: 1000,
             ingest_key_env: "ROLLGATE_INGEST_KEY".into(),
+            provider: ProviderSpec::Builtin,
         }
     }
 }
@@ -60,6 +94,8 @@ pub struct ControlSettings {
     pub max_event_batch_events: usize,
     /// Environment variable holding the ingest key.
     pub ingest_key_env: String,
+    /// Where the analysis reads metrics.
+    pub provider: ProviderSpec,
 }
 
 impl ControlSection {
@@ -86,6 +122,21 @@ impl ControlSection {
         if self.max_event_batch_events == 0 {
             errs.push(field(path, "max_event_batch_events"), "must be at least 1");
         }
+        if let ProviderSpec::Prometheus(p) = &self.provider {
+            let url = p.url.trim();
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                errs.push(
+                    field(&field(&field(path, "provider"), "prometheus"), "url"),
+                    format!("{url:?} is not an http:// or https:// URL"),
+                );
+            }
+            if p.timeout.is_zero() {
+                errs.push(
+                    field(&field(&field(path, "provider"), "prometheus"), "timeout"),
+                    "must be longer than 0s",
+                );
+            }
+        }
         if self.data_dir.as_os_str().is_empty() {
             errs.push(field(path, "data_dir"), "must not be empty");
         }
@@ -97,6 +148,7 @@ impl ControlSection {
             max_event_batch_bytes: self.max_event_batch_bytes,
             max_event_batch_events: self.max_event_batch_events,
             ingest_key_env: self.ingest_key_env.clone(),
+            provider: self.provider.clone(),
         })
     }
 }

@@ -15,7 +15,7 @@ mod notification;
 mod rollout;
 
 pub use config::{Config, expr_catalog, load, parse};
-pub use control::{ControlSection, ControlSettings};
+pub use control::{ControlSection, ControlSettings, PrometheusSpec, ProviderSpec};
 pub use edge::{ContextError, EdgeSection, EdgeSettings, TlsSettings};
 pub use error::ConfigError;
 pub use notification::{NotificationEvent, NotificationFormat, NotificationSpec};

@@ -130,3 +130,30 @@ fn conditions_are_type_checked_against_declared_metrics() {
         "the hint should say to write a percentage: {text}"
     );
 }
+
+#[test]
+fn the_metric_provider_is_builtin_or_prometheus() {
+    let c = rollgate_config::parse("[control]\nprovider = \"builtin\"\n", "a.toml").unwrap();
+    assert_eq!(c.control.provider, rollgate_config::ProviderSpec::Builtin);
+    let c = rollgate_config::parse(
+        "[control.provider.prometheus]\nurl = \"http://127.0.0.1:9090\"\n",
+        "b.toml",
+    )
+    .unwrap();
+    assert!(
+        matches!(c.control.provider, rollgate_config::ProviderSpec::Prometheus(ref p) if p.url == "http://127.0.0.1:9090")
+    );
+    let err = rollgate_config::parse(
+        "[control.provider.prometheus]\nurl = \"prom:9090\"\n",
+        "c.toml",
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().contains(
+            "control.provider.prometheus.url: \"prom:9090\" is not an http:// or https:// URL"
+        ),
+        "{err}"
+    );
+    let err = rollgate_config::parse("[control]\nprovider = \"graphite\"\n", "d.toml").unwrap_err();
+    assert!(err.to_string().contains("control.provider"), "{err}");
+}
