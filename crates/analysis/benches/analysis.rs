@@ -3,7 +3,10 @@
 #![allow(clippy::unwrap_used)]
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use rollgate_analysis::stats::{Anytime, Estimate, mann_whitney_bins};
 use rollgate_analysis::{AnalysisSpec, ConditionSpec, RolloutMetrics, Tracker, analyze};
+use rollgate_core::Cohort;
+use rollgate_metrics::SufficientStats;
 use std::hint::black_box;
 
 fn sample() -> RolloutMetrics {
@@ -42,5 +45,29 @@ fn three_conditions(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, three_conditions);
+fn statistics(c: &mut Criterion) {
+    let anytime = Anytime::default();
+    let canary = Estimate::proportion(831, 12_040).unwrap();
+    let baseline = Estimate::proportion(108, 11_980).unwrap();
+    c.bench_function("stats/sequential two-proportion", |b| {
+        b.iter(|| {
+            let d = Estimate::linear(
+                &[(1.0, black_box(canary)), (-1.0, black_box(baseline))],
+                -0.01,
+            );
+            anytime.test(&d)
+        })
+    });
+    let doc = sample();
+    let bins = |cohort| match &doc.value(cohort, "p99_latency").unwrap().stats {
+        SufficientStats::Distribution { bins, .. } => bins.clone(),
+        _ => Vec::new(),
+    };
+    let (x, y) = (bins(Cohort::Canary), bins(Cohort::Baseline));
+    c.bench_function("stats/mann-whitney bins", |b| {
+        b.iter(|| mann_whitney_bins(black_box(&x), black_box(&y)))
+    });
+}
+
+criterion_group!(benches, three_conditions, statistics);
 criterion_main!(benches);
