@@ -153,8 +153,15 @@ fn lenient_app_versions() {
     assert_eq!(parse_app_version("1..2"), None);
     assert_eq!(parse_app_version(""), None);
     assert_eq!(parse_app_version("01.2.3"), Some(Version::new(1, 2, 3)));
-    assert_eq!(parse_app_version("99999999999999999999.0.0"), None, "overflow");
-    assert_eq!(parse_app_version("2.3.0+build.7").map(|v| v.build.is_empty()), Some(false));
+    assert_eq!(
+        parse_app_version("99999999999999999999.0.0"),
+        None,
+        "overflow"
+    );
+    assert_eq!(
+        parse_app_version("2.3.0+build.7").map(|v| v.build.is_empty()),
+        Some(false)
+    );
 }
 
 #[test]
