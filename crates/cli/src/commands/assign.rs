@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use rollgate_core::{AttributesView, DecisionSummary, RoutingTable};
+use rollgate_core::{AttributesView, DecisionSummary, DeviceClass, RoutingTable};
 
 use crate::Exit;
 use crate::output::OutputFormat;
@@ -40,6 +40,10 @@ pub struct Args {
     /// The client country (ISO code), instead of the geo source.
     #[arg(long)]
     pub country: Option<String>,
+    /// The device class (`mobile`, `tablet`, `desktop`, `bot`), instead of parsing a
+    /// `User-Agent` header. Without either, the request counts as a bot, as at the edge.
+    #[arg(long, value_parser = parse_device)]
+    pub device: Option<DeviceClass>,
     /// `text` for people, `json` for scripts.
     #[arg(long, short, value_enum, default_value_t)]
     pub output: OutputFormat,
@@ -97,7 +101,15 @@ fn attributes(args: &Args) -> Result<AttributesView> {
     if let Some(c) = &args.country {
         view = view.with_country(c.clone());
     }
+    if let Some(d) = args.device {
+        view = view.with_device(d);
+    }
     Ok(view)
+}
+
+fn parse_device(s: &str) -> Result<DeviceClass, String> {
+    DeviceClass::parse(s)
+        .ok_or_else(|| format!("{s:?} is not a device class: use mobile, tablet, desktop or bot"))
 }
 
 fn render(s: &DecisionSummary) -> String {
