@@ -15,9 +15,19 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let usage = "usage: upstream NAME ADDR [THREADS]";
     let name = args.next().expect(usage);
-    let addr: SocketAddr = args.next().expect(usage).parse().expect("ADDR is host:port");
-    let threads: usize = args.next().map_or(1, |t| t.parse().expect("THREADS is a number"));
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(threads).enable_all().build().unwrap();
+    let addr: SocketAddr = args
+        .next()
+        .expect(usage)
+        .parse()
+        .expect("ADDR is host:port");
+    let threads: usize = args
+        .next()
+        .map_or(1, |t| t.parse().expect("THREADS is a number"));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .enable_all()
+        .build()
+        .unwrap();
     runtime.block_on(async {
         let up = upstream::Upstream::start_on(&name, addr).await;
         println!("upstream {name} listening on {}", up.addr);

@@ -8,7 +8,7 @@ use std::task::{Context, Poll, ready};
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
-use tokio::time::Sleep;
+use tokio::time::{Instant, Sleep, sleep_until};
 
 use crate::exchange::{End, Exchange};
 
@@ -29,7 +29,12 @@ enum Kind {
 struct Streaming {
     inner: Incoming,
     /// The end of the request's total timeout.
-    deadline: Pin<Box<Sleep>>,
+    deadline: Instant,
+    /// The timer for `deadline`, armed the first time the upstream makes the client wait (a
+    /// body that is ready at once, the common case, never needs one).
+    timer: Option<Pin<Box<Sleep>>>,
+    /// Frames since the clock was last compared with `deadline`.
+    frames: u32,
     exchange: Exchange,
 }
 
@@ -43,6 +48,10 @@ pub enum BodyError {
     #[error("the response took longer than the total timeout")]
     Timeout,
 }
+
+/// A body that keeps flowing never waits on the timer: the clock is checked every this many
+/// frames.
+const FRAMES_PER_CLOCK_CHECK: u32 = 64;
 
 impl ProxyBody {
     /// A complete body.
@@ -60,14 +69,12 @@ impl ProxyBody {
     }
 
     /// The upstream's `body`, cut at `deadline`; `exchange` is settled when it ends.
-    pub(crate) fn stream(
-        inner: Incoming,
-        deadline: Pin<Box<Sleep>>,
-        exchange: Exchange,
-    ) -> ProxyBody {
+    pub(crate) fn stream(inner: Incoming, deadline: Instant, exchange: Exchange) -> ProxyBody {
         let mut s = Streaming {
             inner,
             deadline,
+            timer: None,
+            frames: 0,
             exchange,
         };
         if s.inner.is_end_stream() {
@@ -117,15 +124,22 @@ impl Streaming {
     ) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
         let polled = Pin::new(&mut self.inner).poll_frame(cx);
         if polled.is_pending() {
-            ready!(self.deadline.as_mut().poll(cx));
+            let deadline = self.deadline;
+            let timer = self
+                .timer
+                .get_or_insert_with(|| Box::pin(sleep_until(deadline)));
+            ready!(timer.as_mut().poll(cx));
             return self.timed_out();
         }
         match ready!(polled) {
-            // A body that keeps flowing never waits on the timer: check the clock as well.
-            Some(Ok(_)) if tokio::time::Instant::now() >= self.deadline.deadline() => {
-                self.timed_out()
-            }
             Some(Ok(frame)) => {
+                self.frames += 1;
+                if self.frames >= FRAMES_PER_CLOCK_CHECK {
+                    self.frames = 0;
+                    if Instant::now() >= self.deadline {
+                        return self.timed_out();
+                    }
+                }
                 if let Some(data) = frame.data_ref() {
                     self.exchange.add_bytes(data.len());
                 }

@@ -18,9 +18,48 @@ pub(crate) fn now_ms() -> Millis {
     millis(start().elapsed())
 }
 
+/// Instant `at` in milliseconds on the edge's monotonic clock (no clock read: the request path
+/// reads the clock once on arrival and once at the end, and derives everything else).
+pub(crate) fn ms_at(at: Instant) -> Millis {
+    millis(at.saturating_duration_since(start()))
+}
+
 /// A duration in whole milliseconds, saturating.
 pub(crate) fn millis(d: Duration) -> Millis {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// When a request arrived. The request path reads the clocks once on arrival and once at the
+/// end; every other time it needs is derived from these.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Arrival {
+    /// The monotonic instant.
+    pub(crate) at: Instant,
+    /// Milliseconds since the Unix epoch.
+    pub(crate) unix_ms: i64,
+}
+
+impl Arrival {
+    /// Now.
+    pub(crate) fn now() -> Arrival {
+        let unix_ms = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        Arrival {
+            at: Instant::now(),
+            unix_ms,
+        }
+    }
+
+    /// The arrival on the edge's monotonic millisecond clock.
+    pub(crate) fn ms(&self) -> Millis {
+        ms_at(self.at)
+    }
+
+    /// Whole seconds since the Unix epoch.
+    pub(crate) fn unix_secs(&self) -> u64 {
+        u64::try_from(self.unix_ms / 1000).unwrap_or(0)
+    }
 }
 
 /// The wall-clock time of monotonic instant `at` (for reports: "open since 12:03:04").

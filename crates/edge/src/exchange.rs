@@ -8,7 +8,7 @@ use std::time::Instant;
 use rollgate_metrics::{ErrorSide, RequestRecord};
 
 use crate::breaker::Outcome;
-use crate::clock::now_ms;
+use crate::clock::{Arrival, ms_at};
 use crate::pool::Conn;
 use crate::snapshot::{Snapshot, Target};
 
@@ -29,7 +29,7 @@ pub(crate) enum End {
 pub(crate) struct Exchange {
     snap: Arc<Snapshot>,
     target: Target,
-    started: Instant,
+    arrival: Arrival,
     status: u16,
     bytes: u64,
     conn: Option<Conn>,
@@ -37,16 +37,16 @@ pub(crate) struct Exchange {
 }
 
 impl Exchange {
-    /// The accounting of a request to `target`, started at `started`; the endpoint counts it
-    /// in flight until it is settled.
-    pub(crate) fn new(snap: Arc<Snapshot>, target: Target, started: Instant) -> Exchange {
+    /// The accounting of a request to `target` that arrived at `arrival`; the endpoint counts
+    /// it in flight until it is settled.
+    pub(crate) fn new(snap: Arc<Snapshot>, target: Target, arrival: Arrival) -> Exchange {
         if let Some(e) = snap.version(target.version).endpoint(target.endpoint) {
             e.begin();
         }
         Exchange {
             snap,
             target,
-            started,
+            arrival,
             status: RequestRecord::NO_STATUS,
             bytes: 0,
             conn: None,
@@ -81,12 +81,14 @@ impl Exchange {
             End::Upstream => Outcome::Failure,
             End::Downstream => Outcome::Neutral,
         };
+        let ended = Instant::now();
+        let now = ms_at(ended);
         let version = self.snap.version(self.target.version);
-        version.breaker.record(outcome, self.target.probe, now_ms());
+        version.breaker.record(outcome, self.target.probe, now);
         if let Some(endpoint) = version.endpoint(self.target.endpoint) {
             endpoint.end();
             if let (End::Complete, Some(conn)) = (end, self.conn.take()) {
-                endpoint.pool.checkin(conn);
+                endpoint.pool.checkin(conn, now);
             }
         }
         let error = match end {
@@ -94,7 +96,8 @@ impl Exchange {
             End::Upstream => Some(ErrorSide::Upstream),
             End::Downstream => Some(ErrorSide::Downstream),
         };
-        let latency_us = u64::try_from(self.started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        let latency = ended.saturating_duration_since(self.arrival.at);
+        let latency_us = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
         let record = |series| RequestRecord {
             series,
             status: self.status,
@@ -102,7 +105,11 @@ impl Exchange {
             bytes_out: self.bytes,
             error,
         };
-        self.snap.record(self.target.series.map(record));
+        let at = self
+            .arrival
+            .unix_ms
+            .saturating_add(i64::try_from(latency.as_millis()).unwrap_or(i64::MAX));
+        self.snap.record(at, self.target.series.map(record));
     }
 }
 

@@ -5,17 +5,15 @@
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Instant;
 
 use http::{Method, Request, Response};
 use hyper::body::Incoming;
-use rollgate_core::Cohort;
 
-use crate::clock::now_ms;
+use crate::clock::{Arrival, now_ms};
 use crate::exchange::Exchange;
 use crate::headers;
-use crate::route::retry_target;
-use crate::snapshot::{Snapshot, Target, Timeouts, VersionRef};
+use crate::route::{Routed, retry_target};
+use crate::snapshot::{Snapshot, VersionRef};
 use crate::upstream::{self, Limits, UpstreamError};
 
 /// A response head from the upstream; its body is still to stream.
@@ -38,21 +36,26 @@ pub(crate) struct Failed {
 /// The header that marks a request as safe to repeat although its method is not.
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
-/// Sends `req` to `target`, retrying once on `retry_on` when allowed (see the module docs).
+/// Sends `req` where `routed` says, retrying once on its `retry_on` version when allowed (see
+/// the module docs).
 pub(crate) async fn forward(
     snap: &Arc<Snapshot>,
-    mut target: Target,
-    mut retry_on: Option<VersionRef>,
-    cohort: Cohort,
+    routed: &Routed,
     mut req: Request<Incoming>,
-    started: Instant,
+    arrival: Arrival,
     deadline: tokio::time::Instant,
 ) -> Result<Forwarded, Failed> {
-    let timeouts = snap.services()[target.version.service].timeouts;
+    let timeouts = snap.services()[routed.target.version.service].timeouts;
+    let (mut target, mut retry_on) = (routed.target, routed.retry_on);
+    // The first attempt starts right after arrival: no need to read the clock for it.
+    let mut limits = Limits {
+        connect: timeouts.connect.min(timeouts.total),
+        first_byte: timeouts.first_byte.min(timeouts.total),
+    };
     loop {
-        let mut exchange = Exchange::new(Arc::clone(snap), target, started);
+        let mut exchange = Exchange::new(Arc::clone(snap), target, arrival);
         let endpoint = &snap.version(target.version).endpoints[target.endpoint];
-        match upstream::send(endpoint, req, limits(timeouts, deadline)).await {
+        let failure = match upstream::send(endpoint, req, limits, arrival.ms()).await {
             Ok((response, conn)) => {
                 exchange.set_conn(conn);
                 return Ok(Forwarded {
@@ -61,41 +64,34 @@ pub(crate) async fn forward(
                     version: target.version,
                 });
             }
-            Err(failure) => {
-                exchange.set_status(failure.error.status().as_u16());
-                exchange.finish(failure.error.end());
-                tracing::debug!(endpoint = endpoint.addr(), error = %failure.error, "upstream request failed");
-                let next = match (failure.request, retry_on.take()) {
-                    (Some(back), Some(fallback))
-                        if failure.error.is_connect() && retryable(&back) =>
-                    {
-                        retry_target(snap, fallback, cohort, now_ms()).map(|t| (back, t))
-                    }
-                    _ => None,
-                };
-                let Some((mut back, next)) = next else {
-                    return Err(Failed {
-                        error: failure.error,
-                        version: target.version,
-                    });
-                };
-                snap.version(target.version)
-                    .stats
-                    .retried
-                    .fetch_add(1, Ordering::Relaxed);
-                headers::set_version(back.headers_mut(), &snap.version(next.version).header);
-                (req, target) = (back, next);
+            Err(failure) => failure,
+        };
+        exchange.set_status(failure.error.status().as_u16());
+        exchange.finish(failure.error.end());
+        tracing::debug!(endpoint = endpoint.addr(), error = %failure.error, "upstream request failed");
+        let next = match (failure.request, retry_on.take()) {
+            (Some(back), Some(fallback)) if failure.error.is_connect() && retryable(&back) => {
+                retry_target(snap, fallback, routed.cohort, now_ms()).map(|t| (back, t))
             }
-        }
-    }
-}
-
-/// Connect and first-byte timeouts, each capped by what is left of the total.
-fn limits(t: Timeouts, deadline: tokio::time::Instant) -> Limits {
-    let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-    Limits {
-        connect: t.connect.min(left),
-        first_byte: t.first_byte.min(left),
+            _ => None,
+        };
+        let Some((mut back, next)) = next else {
+            return Err(Failed {
+                error: failure.error,
+                version: target.version,
+            });
+        };
+        snap.version(target.version)
+            .stats
+            .retried
+            .fetch_add(1, Ordering::Relaxed);
+        headers::set_version(back.headers_mut(), &snap.version(next.version).header);
+        (req, target) = (back, next);
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        limits = Limits {
+            connect: timeouts.connect.min(left),
+            first_byte: timeouts.first_byte.min(left),
+        };
     }
 }
 

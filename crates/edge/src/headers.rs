@@ -2,7 +2,6 @@
 //! `X-Forwarded-For` / `Forwarded` appended, the version and cohort headers set by the edge
 //! and never taken from a client or an upstream.
 
-use std::fmt::Write as _;
 use std::net::IpAddr;
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
@@ -35,15 +34,43 @@ static VERSION_HEADER: HeaderName = HeaderName::from_static(VERSION_REQUEST_HEAD
 static COHORT_HEADER: HeaderName = HeaderName::from_static(COHORT_REQUEST_HEADER);
 static REROUTED_HEADER: HeaderName = HeaderName::from_static(REROUTED_REQUEST_HEADER);
 
-/// What the edge knows about the hop a request came in on.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Hop<'a> {
-    /// The client's address.
+/// The client connection a request came in on, with its forwarding headers formatted once
+/// per connection instead of once per request.
+#[derive(Clone, Debug)]
+pub(crate) struct Hop {
+    /// The client's address (IPv4-mapped addresses shown as IPv4).
     pub(crate) client_ip: IpAddr,
     /// Whether the client connected over TLS.
     pub(crate) tls: bool,
-    /// The host the client asked for, if any.
-    pub(crate) host: Option<&'a HeaderValue>,
+    /// The client address as an `X-Forwarded-For` element.
+    xff: HeaderValue,
+    /// `for=…;proto=…`, the start of this hop's `Forwarded` element.
+    forwarded: String,
+}
+
+impl Hop {
+    /// The hop of a client at `client_ip`, over TLS or not.
+    pub(crate) fn new(client_ip: IpAddr, tls: bool) -> Hop {
+        let client_ip = client_ip.to_canonical();
+        let proto = if tls { "https" } else { "http" };
+        let forwarded = match client_ip {
+            IpAddr::V4(ip) => format!("for={ip};proto={proto}"),
+            IpAddr::V6(ip) => format!("for=\"[{ip}]\";proto={proto}"),
+        };
+        // An IP address is always a valid header value.
+        let xff = HeaderValue::try_from(client_ip.to_string())
+            .unwrap_or_else(|_| HeaderValue::from_static("unknown"));
+        Hop {
+            client_ip,
+            tls,
+            xff,
+            forwarded,
+        }
+    }
+
+    fn proto(&self) -> &'static str {
+        if self.tls { "https" } else { "http" }
+    }
 }
 
 /// Removes hop-by-hop headers, including those `Connection` names.
@@ -71,10 +98,11 @@ pub(crate) fn strip_hop_by_hop(headers: &mut HeaderMap) {
 /// every client-supplied copy of the headers the edge owns (`response_header` included, so a
 /// client cannot make a backend echo a fake version), appends the client to
 /// `X-Forwarded-For` and `Forwarded`, sets `X-Forwarded-Proto`, and names the version and
-/// cohort. HTTP/2 requests get a `Host` header from their authority.
+/// cohort. `host` is what the client asked for: HTTP/2 requests get it as their `Host` header.
 pub(crate) fn to_upstream(
     headers: &mut HeaderMap,
-    hop: &Hop<'_>,
+    hop: &Hop,
+    host: Option<&HeaderValue>,
     response_header: Option<&HeaderName>,
     version: &HeaderValue,
     cohort: &HeaderValue,
@@ -86,11 +114,11 @@ pub(crate) fn to_upstream(
     if headers.contains_key(&REROUTED_HEADER) {
         headers.remove(&REROUTED_HEADER);
     }
-    append_forwarded(headers, hop);
+    append_forwarded(headers, hop, host);
     headers.insert(VERSION_HEADER.clone(), version.clone());
     headers.insert(COHORT_HEADER.clone(), cohort.clone());
     if !headers.contains_key(header::HOST)
-        && let Some(host) = hop.host
+        && let Some(host) = host
     {
         headers.insert(header::HOST, host.clone());
     }
@@ -107,34 +135,31 @@ pub(crate) fn set_version(headers: &mut HeaderMap, version: &HeaderValue) {
     headers.insert(VERSION_HEADER.clone(), version.clone());
 }
 
-fn append_forwarded(headers: &mut HeaderMap, hop: &Hop<'_>) {
-    let proto = if hop.tls { "https" } else { "http" };
-    let mut xff = String::with_capacity(64);
-    if let Some(prior) = joined(headers, &X_FORWARDED_FOR) {
-        xff.push_str(&prior);
-        xff.push_str(", ");
+fn append_forwarded(headers: &mut HeaderMap, hop: &Hop, host: Option<&HeaderValue>) {
+    match joined(headers, &X_FORWARDED_FOR) {
+        None => {
+            headers.insert(X_FORWARDED_FOR.clone(), hop.xff.clone());
+        }
+        Some(mut prior) => {
+            prior.push_str(", ");
+            prior.push_str(&hop.client_ip.to_string());
+            if let Ok(v) = HeaderValue::try_from(prior) {
+                headers.insert(X_FORWARDED_FOR.clone(), v);
+            }
+        }
     }
-    // Writing into a String cannot fail.
-    let _ = write!(xff, "{}", hop.client_ip);
-    if let Ok(v) = HeaderValue::try_from(xff) {
-        headers.insert(X_FORWARDED_FOR.clone(), v);
-    }
-    let mut fwd = String::with_capacity(64);
-    let _ = match hop.client_ip {
-        IpAddr::V4(ip) => write!(fwd, "for={ip};proto={proto}"),
-        IpAddr::V6(ip) => write!(fwd, "for=\"[{ip}]\";proto={proto}"),
+    let host = host.and_then(|h| h.to_str().ok()).filter(|h| is_token(h));
+    let forwarded = match host {
+        Some(host) => HeaderValue::try_from(format!("{};host={host}", hop.forwarded)),
+        None => HeaderValue::try_from(hop.forwarded.as_str()),
     };
-    if let Some(host) = hop
-        .host
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| is_token(h))
-    {
-        let _ = write!(fwd, ";host={host}");
-    }
-    if let Ok(v) = HeaderValue::try_from(fwd) {
+    if let Ok(v) = forwarded {
         headers.append(header::FORWARDED, v);
     }
-    headers.insert(X_FORWARDED_PROTO.clone(), HeaderValue::from_static(proto));
+    headers.insert(
+        X_FORWARDED_PROTO.clone(),
+        HeaderValue::from_static(hop.proto()),
+    );
 }
 
 /// Every value of `name`, joined with ", " (headers may legally be repeated), or `None`.
@@ -222,15 +247,11 @@ mod tests {
             ("x-rollgate-rerouted", "breaker_open"),
         ]);
         let host = HeaderValue::from_static("shop.example.com");
-        let hop = Hop {
-            client_ip: "10.0.0.9".parse().unwrap(),
-            tls: true,
-            host: Some(&host),
-        };
+        let hop = Hop::new("::ffff:10.0.0.9".parse().unwrap(), true);
         let xv = HeaderName::from_static("x-version");
         let v = HeaderValue::from_static("v1.2");
         let c = HeaderValue::from_static("baseline");
-        to_upstream(&mut h, &hop, Some(&xv), &v, &c);
+        to_upstream(&mut h, &hop, Some(&host), Some(&xv), &v, &c);
         assert_eq!(values(&h, "x-rollgate-version"), ["v1.2"]);
         assert_eq!(values(&h, "x-rollgate-cohort"), ["baseline"]);
         assert!(values(&h, "x-version").is_empty());
@@ -255,13 +276,9 @@ mod tests {
     #[test]
     fn ipv6_clients_are_quoted_in_forwarded() {
         let mut h = HeaderMap::new();
-        let hop = Hop {
-            client_ip: "::1".parse().unwrap(),
-            tls: false,
-            host: None,
-        };
+        let hop = Hop::new("::1".parse().unwrap(), false);
         let v = HeaderValue::from_static("v1");
-        to_upstream(&mut h, &hop, None, &v, &v);
+        to_upstream(&mut h, &hop, None, None, &v, &v);
         assert_eq!(values(&h, "forwarded"), ["for=\"[::1]\";proto=http"]);
         assert_eq!(values(&h, "x-forwarded-for"), ["::1"]);
         assert!(!h.contains_key("host"));

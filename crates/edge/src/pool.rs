@@ -10,7 +10,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use hyper::body::Incoming;
 use hyper::client::conn::http1::SendRequest;
 
-use crate::clock::{Millis, now_ms};
+use crate::clock::Millis;
 
 /// The sending half of an HTTP/1.1 connection to an upstream, carrying client bodies.
 pub(crate) type Conn = SendRequest<Incoming>;
@@ -50,10 +50,9 @@ impl IdlePool {
         }
     }
 
-    /// The most recently used open connection of this thread's shard, if any. Connections that
-    /// closed or idled too long are dropped on the way.
-    pub(crate) fn checkout(&self) -> Option<Conn> {
-        let now = now_ms();
+    /// The most recently used open connection of this thread's shard at `now`, if any.
+    /// Connections that closed or idled too long are dropped on the way.
+    pub(crate) fn checkout(&self, now: Millis) -> Option<Conn> {
         let mut shard = self.local();
         while let Some(idle) = shard.pop() {
             if !idle.conn.is_closed() && now.saturating_sub(idle.since) < self.idle_timeout_ms {
@@ -63,8 +62,8 @@ impl IdlePool {
         None
     }
 
-    /// Hands back a connection whose last exchange finished cleanly.
-    pub(crate) fn checkin(&self, conn: Conn) {
+    /// Hands back, at `now`, a connection whose last exchange finished cleanly.
+    pub(crate) fn checkin(&self, conn: Conn, now: Millis) {
         if conn.is_closed() {
             return;
         }
@@ -73,10 +72,7 @@ impl IdlePool {
             // Full: drop the oldest, which is the most likely to be closed by the upstream.
             shard.remove(0);
         }
-        shard.push(Idle {
-            conn,
-            since: now_ms(),
-        });
+        shard.push(Idle { conn, since: now });
     }
 
     /// Idle connections across all shards.
@@ -118,20 +114,20 @@ mod tests {
     async fn connections_come_back_most_recent_first_and_closed_ones_are_dropped() {
         let (addr, task) = server().await;
         let pool = IdlePool::new(2, 60_000);
-        assert!(pool.checkout().is_none());
+        assert!(pool.checkout(0).is_none());
         let limit = std::time::Duration::from_secs(1);
         for _ in 0..3 {
             let conn: Conn = dial(&addr.to_string(), limit).await.unwrap();
-            pool.checkin(conn);
+            pool.checkin(conn, 0);
         }
         assert_eq!(
             pool.idle(),
             2,
             "the oldest is dropped when the shard is full"
         );
-        assert!(pool.checkout().is_some());
+        assert!(pool.checkout(1).is_some());
         assert_eq!(pool.idle(), 1);
-        let last = pool.checkout().unwrap();
+        let last = pool.checkout(1).unwrap();
         task.abort();
         // The server's sockets close with its task: the connection notices, and the pool
         // refuses it.
@@ -142,20 +138,21 @@ mod tests {
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
         assert!(last.is_closed());
-        pool.checkin(last);
+        pool.checkin(last, 2);
         assert_eq!(pool.idle(), 0);
     }
 
     #[tokio::test]
     async fn idle_connections_expire() {
         let (addr, task) = server().await;
-        let pool = IdlePool::new(4, 0);
-        let conn: Conn = dial(&addr.to_string(), std::time::Duration::from_secs(1))
-            .await
-            .unwrap();
-        pool.checkin(conn);
-        assert_eq!(pool.idle(), 1);
-        assert!(pool.checkout().is_none());
+        let pool = IdlePool::new(4, 1_000);
+        let limit = std::time::Duration::from_secs(1);
+        let conn: Conn = dial(&addr.to_string(), limit).await.unwrap();
+        pool.checkin(conn, 5_000);
+        let fresh = pool.checkout(5_999).expect("still fresh");
+        pool.checkin(fresh, 6_000);
+        assert!(pool.checkout(7_000).is_none(), "idle for the whole timeout");
+        assert_eq!(pool.idle(), 0);
         task.abort();
     }
 }

@@ -2,16 +2,14 @@
 //! forward (with one retry on stable) → respond (tag, stream, account).
 
 use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
 
-use http::header::HeaderValue;
+use http::header::{HOST, HeaderName, HeaderValue};
 use http::{Method, Request, Response, StatusCode, Uri};
 use hyper::body::Incoming;
 
 use crate::body::ProxyBody;
-use crate::clock::now_ms;
+use crate::clock::Arrival;
 use crate::cookie;
 use crate::forward::{Failed, forward};
 use crate::headers::{self, Hop};
@@ -20,54 +18,36 @@ use crate::route::{RouteError, Routed, route};
 use crate::shared::Shared;
 use crate::snapshot::Snapshot;
 
-/// What the edge knows about the client connection a request arrived on.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct ConnInfo {
-    pub(crate) peer: SocketAddr,
-    pub(crate) tls: bool,
-}
-
-/// Handles one client request. Never fails: every problem becomes a response.
+/// Handles one client request that arrived over `hop`. Never fails: every problem becomes a
+/// response.
 pub(crate) async fn handle(
     shared: Arc<Shared>,
-    conn: ConnInfo,
+    hop: Arc<Hop>,
     req: Request<Incoming>,
 ) -> Result<Response<ProxyBody>, Infallible> {
-    let started = Instant::now();
+    let arrival = Arrival::now();
     let snap = shared.snapshot();
     let vh = shared.version_header();
     if req.method() == Method::CONNECT {
-        return Ok(respond::error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            messages::NO_CONNECT,
-            Tags::default(),
-        ));
+        let error = StatusCode::METHOD_NOT_ALLOWED;
+        return Ok(respond::error(error, messages::NO_CONNECT, Tags::default()));
     }
     let (mut parts, body) = req.into_parts();
-    let routed = match route(&snap, &parts, conn.peer.ip(), now_ms()) {
+    let routed = match route(&snap, &parts, hop.client_ip, &arrival) {
         Ok(r) => r,
-        Err(e) => return Ok(route_error(&snap, e, vh, conn.tls, started)),
+        Err(e) => return Ok(route_error(&snap, e, vh, hop.tls, &arrival)),
     };
     let set_cookie = routed
         .minted
         .as_ref()
-        .and_then(|m| cookie::set_cookie(&m.cookie, &m.id, conn.tls));
-    prepare(&mut parts, &snap, &routed, conn, vh);
-    let deadline = tokio::time::Instant::now()
-        + snap.services()[routed.target.version.service]
-            .timeouts
-            .total;
+        .and_then(|m| cookie::set_cookie(&m.cookie, &m.id, hop.tls));
+    prepare(&mut parts, &snap, &routed, &hop, vh);
+    let total = snap.services()[routed.target.version.service]
+        .timeouts
+        .total;
+    let deadline = tokio::time::Instant::from_std(arrival.at + total);
     let req = Request::from_parts(parts, body);
-    let sent = forward(
-        &snap,
-        routed.target,
-        routed.retry_on,
-        routed.cohort,
-        req,
-        started,
-        deadline,
-    )
-    .await;
+    let sent = forward(&snap, &routed, req, arrival, deadline).await;
     Ok(match sent {
         Ok(f) => {
             let version = Some(&snap.version(f.version).header);
@@ -76,7 +56,6 @@ pub(crate) async fn handle(
                 version,
                 set_cookie,
             };
-            let deadline = Box::pin(tokio::time::sleep_until(deadline));
             respond::relay(f.response, f.exchange, deadline, tags)
         }
         Err(Failed { error, version }) => {
@@ -100,24 +79,17 @@ fn prepare(
     parts: &mut http::request::Parts,
     snap: &Snapshot,
     routed: &Routed,
-    conn: ConnInfo,
-    vh: Option<&http::HeaderName>,
+    hop: &Hop,
+    vh: Option<&HeaderName>,
 ) {
     let authority = match parts.uri.authority() {
-        Some(a) if !parts.headers.contains_key(http::header::HOST) => {
-            HeaderValue::from_str(a.as_str()).ok()
-        }
+        Some(a) if !parts.headers.contains_key(HOST) => HeaderValue::from_str(a.as_str()).ok(),
         _ => None,
     };
-    let host = parts.headers.get(http::header::HOST).cloned().or(authority);
-    let hop = Hop {
-        client_ip: conn.peer.ip().to_canonical(),
-        tls: conn.tls,
-        host: host.as_ref(),
-    };
+    let host = parts.headers.get(HOST).cloned().or(authority);
     let version = &snap.version(routed.target.version).header;
     let cohort = HeaderValue::from_static(routed.cohort.as_str());
-    headers::to_upstream(&mut parts.headers, &hop, vh, version, &cohort);
+    headers::to_upstream(&mut parts.headers, hop, host.as_ref(), vh, version, &cohort);
     if let Some(why) = routed.rerouted {
         headers::set_rerouted(&mut parts.headers, why.as_str());
     }
@@ -136,9 +108,9 @@ fn prepare(
 fn route_error(
     snap: &Snapshot,
     e: RouteError,
-    vh: Option<&http::HeaderName>,
+    vh: Option<&HeaderName>,
     tls: bool,
-    started: Instant,
+    arrival: &Arrival,
 ) -> Response<ProxyBody> {
     match e {
         RouteError::NoService => {
@@ -163,7 +135,7 @@ fn route_error(
             snap.record_unserved(
                 v.series(cohort),
                 StatusCode::SERVICE_UNAVAILABLE.as_u16(),
-                started,
+                arrival,
             );
             let set_cookie = minted.and_then(|m| cookie::set_cookie(&m.cookie, &m.id, tls));
             let tags = Tags {

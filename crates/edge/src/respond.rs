@@ -2,12 +2,10 @@
 //! hop-by-hop headers removed, the version header set and the anonymous cookie added, its
 //! body streamed through; or a short error of the edge's own.
 
-use std::pin::Pin;
-
 use http::header::{self, HeaderName, HeaderValue};
 use http::{Response, StatusCode};
 use hyper::body::Incoming;
-use tokio::time::Sleep;
+use tokio::time::Instant;
 
 use crate::body::ProxyBody;
 use crate::exchange::Exchange;
@@ -28,7 +26,7 @@ pub(crate) struct Tags<'a> {
 pub(crate) fn relay(
     upstream: Response<Incoming>,
     mut exchange: Exchange,
-    deadline: Pin<Box<Sleep>>,
+    deadline: Instant,
     tags: Tags<'_>,
 ) -> Response<ProxyBody> {
     let (mut head, body) = upstream.into_parts();

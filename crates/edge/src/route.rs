@@ -5,13 +5,12 @@
 use std::cell::Cell;
 use std::net::IpAddr;
 use std::sync::atomic::Ordering;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use http::request::Parts;
 use rollgate_core::Cohort;
 
 use crate::breaker::{Admission, Outcome};
-use crate::clock::Millis;
+use crate::clock::{Arrival, Millis};
 use crate::cookie::{MintError, mint_id};
 use crate::snapshot::{ServiceRt, Snapshot, Target, VersionRef};
 use crate::view::PartsView;
@@ -85,8 +84,9 @@ pub(crate) fn route(
     snap: &Snapshot,
     parts: &Parts,
     client_ip: IpAddr,
-    now: Millis,
+    arrival: &Arrival,
 ) -> Result<Routed, RouteError> {
+    let now = arrival.ms();
     let view = PartsView::new(parts, client_ip);
     let mint_error = Cell::new(None);
     let mint = || {
@@ -97,7 +97,7 @@ pub(crate) fn route(
     };
     let decision = snap
         .table()
-        .decide(&view, unix_secs(), mint)
+        .decide(&view, arrival.unix_secs(), mint)
         .ok_or(RouteError::NoService)?;
     if let Some(e) = mint_error.take() {
         return Err(e.into());
@@ -105,10 +105,13 @@ pub(crate) fn route(
     let service = decision.service_index();
     let cohort = decision.cohort();
     let chosen = decision.version_index();
-    let minted = decision.minted().then(|| Minted {
-        cookie: decision.anonymous_cookie().into(),
-        id: decision.unit().to_string(),
-    });
+    let minted = match decision.minted() {
+        true => Some(Minted {
+            cookie: decision.anonymous_cookie().into(),
+            id: decision.into_unit().into_owned(),
+        }),
+        false => None,
+    };
     let Some(svc) = snap.service(service) else {
         return Err(RouteError::NoService);
     };
@@ -221,10 +224,4 @@ pub(crate) fn retry_target(
 ) -> Option<Target> {
     let svc = snap.service(version.service)?;
     serve_fallback(svc, version, cohort, now)
-}
-
-fn unix_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }

@@ -1,6 +1,7 @@
 //! The client listener: accepts TCP connections, terminates TLS when configured, and serves
 //! HTTP/1.1 and HTTP/2 on each with the proxy, every connection watched for a graceful drain.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,7 +12,8 @@ use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
 
-use crate::proxy::{ConnInfo, handle};
+use crate::headers::Hop;
+use crate::proxy::handle;
 use crate::shared::Shared;
 
 /// How long a client may take to complete the TLS handshake.
@@ -52,13 +54,9 @@ pub(crate) async fn accept_loop(
         };
         match accepted {
             Ok((stream, peer)) => {
-                let conn = ConnInfo {
-                    peer,
-                    tls: tls.is_some(),
-                };
                 let task = serve(
                     stream,
-                    conn,
+                    peer,
                     tls.clone(),
                     Arc::clone(&shared),
                     Arc::clone(&builder),
@@ -76,14 +74,15 @@ pub(crate) async fn accept_loop(
 
 async fn serve(
     stream: TcpStream,
-    conn: ConnInfo,
+    peer: SocketAddr,
     tls: Option<TlsAcceptor>,
     shared: Arc<Shared>,
     builder: Arc<auto::Builder<TokioExecutor>>,
     watcher: Watcher,
 ) {
     let _ = stream.set_nodelay(true);
-    let service = service_fn(move |req| handle(Arc::clone(&shared), conn, req));
+    let hop = Arc::new(Hop::new(peer.ip(), tls.is_some()));
+    let service = service_fn(move |req| handle(Arc::clone(&shared), Arc::clone(&hop), req));
     let served = match tls {
         None => {
             watcher
@@ -98,13 +97,13 @@ async fn serve(
                         .await
                 }
                 Ok(Err(e)) => {
-                    return tracing::debug!(peer = %conn.peer, error = %e, "TLS handshake failed");
+                    return tracing::debug!(%peer, error = %e, "TLS handshake failed");
                 }
-                Err(_) => return tracing::debug!(peer = %conn.peer, "TLS handshake timed out"),
+                Err(_) => return tracing::debug!(%peer, "TLS handshake timed out"),
             }
         }
     };
     if let Err(e) = served {
-        tracing::debug!(peer = %conn.peer, error = %e, "client connection ended with an error");
+        tracing::debug!(%peer, error = %e, "client connection ended with an error");
     }
 }

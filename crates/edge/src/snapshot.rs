@@ -7,18 +7,18 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use http::HeaderValue;
+use rollgate_core::model::UnixMillis;
 use rollgate_core::{Cohort, HealthCheckSpec, RoutingTable, ServiceSpec};
 use rollgate_metrics::{DropReason, ErrorSide, Recorder, RequestRecord, SeriesId, SeriesKey};
 
 use crate::balance::Balancer;
 use crate::breaker::Breaker;
-use crate::clock::{Millis, now_ms};
+use crate::clock::{Arrival, Millis, now_ms};
 use crate::endpoint::{Endpoint, HealthPolicy, PASSIVE_EJECTION_MS};
 use crate::pool::IdlePool;
-use crate::telemetry::unix_now;
 
 /// A routing table and everything the proxy runs it with.
 #[derive(Debug)]
@@ -201,22 +201,26 @@ impl Snapshot {
 
     /// Records a request the edge answered itself without reaching an upstream (a proxy-side
     /// failure, never charged to a version).
-    pub(crate) fn record_unserved(&self, series: Option<SeriesId>, status: u16, started: Instant) {
-        let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-        self.record(series.map(|series| RequestRecord {
-            series,
-            status,
-            latency_us,
-            bytes_out: 0,
-            error: Some(ErrorSide::Proxy),
-        }));
+    pub(crate) fn record_unserved(&self, series: Option<SeriesId>, status: u16, arrival: &Arrival) {
+        let latency_us = u64::try_from(arrival.at.elapsed().as_micros()).unwrap_or(u64::MAX);
+        self.record(
+            arrival.unix_ms,
+            series.map(|series| RequestRecord {
+                series,
+                status,
+                latency_us,
+                bytes_out: 0,
+                error: Some(ErrorSide::Proxy),
+            }),
+        );
     }
 
-    /// Records a finished request, or counts it as dropped when its series was refused.
-    pub(crate) fn record(&self, record: Option<RequestRecord>) {
+    /// Records a request finished at `at` (Unix milliseconds), or counts it as dropped when
+    /// its series was refused.
+    pub(crate) fn record(&self, at: UnixMillis, record: Option<RequestRecord>) {
         match record {
-            Some(r) => self.recorder.record_request(unix_now(), &r),
-            None => self.recorder.drop_record(unix_now(), DropReason::SeriesCap),
+            Some(r) => self.recorder.record_request(at, &r),
+            None => self.recorder.drop_record(at, DropReason::SeriesCap),
         }
     }
 }

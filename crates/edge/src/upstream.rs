@@ -13,7 +13,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
-use crate::clock::now_ms;
+use crate::clock::{Millis, now_ms};
 use crate::endpoint::Endpoint;
 use crate::exchange::End;
 use crate::pool::Conn;
@@ -111,14 +111,15 @@ impl UpstreamError {
     }
 }
 
-/// Sends `req` to `endpoint`. On success returns the response head (its body streams from
+/// Sends `req` to `endpoint` (`now` is the request's arrival). On success returns the response head (its body streams from
 /// the connection) and the connection, to hand back to the pool once the body has ended.
 pub(crate) async fn send(
     endpoint: &Endpoint,
     mut req: Request<Incoming>,
     limits: Limits,
+    now: Millis,
 ) -> Result<(Response<Incoming>, Conn), SendFailure> {
-    let mut pooled = endpoint.pool.checkout();
+    let mut pooled = endpoint.pool.checkout(now);
     loop {
         let reused = pooled.is_some();
         let mut conn = match pooled.take() {
