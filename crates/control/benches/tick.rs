@@ -1,0 +1,2 @@
+//! Placeholder so the workspace builds; the owning helper replaces it.
+fn main() {}

@@ -1,0 +1,174 @@
+//! A stored rollout spec (the JSON of a `[[rollouts]]` table) turned back into what the loop
+//! runs: the controller's plan and the analysis, validated exactly as the configuration file
+//! validates them.
+
+use rollgate_analysis::{Analysis, AnalysisSpec, ConditionSpec};
+use rollgate_config::{Rollout, RolloutConfig};
+use rollgate_controller::{RolloutPlan, StepPlan, Steps, Strategy};
+use rollgate_core::{Ppm, SpecErrors};
+use rollgate_expr::Catalog as ExprCatalog;
+use rollgate_store::RolloutRecord;
+use serde_json::Value;
+
+/// A rollout ready to reconcile.
+#[derive(Clone, Debug)]
+pub struct Compiled {
+    /// The spec as written.
+    pub config: RolloutConfig,
+    /// The controller's plan. For a rollout without a strategy it is a single 100% step the
+    /// rollout never reaches by itself: it stays paused at its hand-set weight, and only the
+    /// rollback rules (a failing critical condition, the breaker) act on their own.
+    pub plan: RolloutPlan,
+    /// True when the rollout has no strategy (its weight changes only by hand).
+    pub manual: bool,
+    /// The analysis as configured (statistically confident verdicts).
+    pub analysis: Analysis,
+    /// The same conditions judged on point estimates (after `min_samples`), used to let a
+    /// healthy canary advance while the confident bounds are still loose (see `health.rs`).
+    pub point: Analysis,
+}
+
+/// Parses and validates a stored spec; errors carry paths relative to the rollout table
+/// (`analysis.conditions[0].fail_when`, `strategy.steps[1].weight`).
+pub fn compile(spec: &Value, catalog: &ExprCatalog) -> Result<Compiled, SpecErrors> {
+    let config: RolloutConfig = serde_path_to_error::deserialize(spec).map_err(|e| {
+        let mut errs = SpecErrors::new();
+        let path = e.path().to_string();
+        let path = if path == "." { String::new() } else { path };
+        errs.push(path, e.into_inner().to_string());
+        errs
+    })?;
+    let mut errs = SpecErrors::new();
+    let built = config.build("", catalog, &mut errs);
+    match built {
+        Some(rollout) if errs.is_empty() => Ok(from_rollout(&rollout, catalog)),
+        _ => Err(errs),
+    }
+}
+
+/// What the configuration already built, completed with the manual plan and the point
+/// analysis.
+pub fn from_rollout(rollout: &Rollout, catalog: &ExprCatalog) -> Compiled {
+    let config = rollout.config.clone();
+    let manual = rollout.plan.is_none();
+    let mut plan = rollout.plan.clone().unwrap_or_else(|| manual_plan(&config));
+    // `rollgate-analysis` already applies `failure_limit` and `inconclusive_limit` (its verdict
+    // fails only beyond them, and escalates itself); counting them again in the controller
+    // would double them.
+    plan.limits.failure_limit = 0;
+    plan.limits.inconclusive_limit = 0;
+    let point = point_analysis(&rollout.analysis, catalog);
+    Compiled {
+        config,
+        plan,
+        manual,
+        analysis: rollout.analysis.clone(),
+        point,
+    }
+}
+
+/// The plan of a rollout without a strategy.
+fn manual_plan(config: &RolloutConfig) -> RolloutPlan {
+    let (rollback, limits) = config.analysis.control_spec().build();
+    RolloutPlan {
+        name: config.name.clone(),
+        service: config.service.clone(),
+        stable: config.stable.clone(),
+        canary: config.canary.clone(),
+        strategy: Strategy::Steps(Steps::new(vec![StepPlan::weight(Ppm::FULL, 0, 0)])),
+        rollback,
+        limits,
+    }
+}
+
+/// The same analysis with every condition judged on point estimates.
+fn point_analysis(analysis: &Analysis, catalog: &ExprCatalog) -> Analysis {
+    let spec = AnalysisSpec {
+        conditions: analysis
+            .spec
+            .conditions
+            .iter()
+            .map(|c| ConditionSpec {
+                immediate: true,
+                ..c.clone()
+            })
+            .collect(),
+        ..analysis.spec.clone()
+    };
+    // The conditions already type-checked against this catalog; immediacy changes nothing
+    // that could fail, so the configured analysis is the fallback in name only.
+    spec.build(catalog).unwrap_or_else(|_| analysis.clone())
+}
+
+/// A plan for a stored rollout whose spec cannot be compiled (a version-restore record, or a
+/// spec a newer release wrote): enough for `apply_command` to refuse or abort it.
+pub fn fallback_plan(record: &RolloutRecord) -> RolloutPlan {
+    RolloutPlan {
+        name: record.name.clone(),
+        service: record.service.clone(),
+        stable: record.stable.clone(),
+        canary: record.canary.clone(),
+        strategy: Strategy::Steps(Steps::new(vec![StepPlan::weight(Ppm::FULL, 0, 0)])),
+        rollback: rollgate_controller::RollbackMode::Immediate,
+        limits: rollgate_controller::Limits::default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use rollgate_config::expr_catalog;
+    use rollgate_metrics::Catalog;
+    use serde_json::json;
+
+    use super::*;
+
+    fn catalog() -> ExprCatalog {
+        expr_catalog(&Catalog::builtin())
+    }
+
+    #[test]
+    fn compiles_a_stored_spec_and_lists_every_problem_with_its_path() {
+        let spec = json!({
+            "name": "r", "service": "shop", "stable": "v1", "canary": "v2",
+            "strategy": {"steps": [{"weight": "10%"}, {"weight": "100%"}]},
+            "analysis": {"failure_limit": 2, "conditions": [{"name": "errors", "fail_when": "error_rate > 5%"}]}
+        });
+        let c = compile(&spec, &catalog()).unwrap();
+        assert!(!c.manual);
+        assert_eq!(c.plan.limits.failure_limit, 0, "the analysis applies it");
+        assert!(c.point.conditions[0].immediate);
+        assert!(!c.analysis.conditions[0].immediate);
+
+        let bad = json!({
+            "name": "r", "service": "shop", "stable": "v1", "canary": "v2",
+            "strategy": {"steps": [{"weight": "10%"}]},
+            "analysis": {"conditions": [{"name": "errors", "fail_when": "eror_rate > 5%"}]}
+        });
+        let errs = compile(&bad, &catalog()).unwrap_err();
+        let paths: Vec<&str> = errs.iter().map(|e| e.path.as_str()).collect();
+        assert!(
+            paths.contains(&"analysis.conditions[0].fail_when"),
+            "{paths:?}"
+        );
+        assert!(
+            paths.iter().any(|p| p.starts_with("strategy.steps")),
+            "{paths:?}"
+        );
+
+        let typo =
+            json!({"name": "r", "service": "shop", "stable": "v1", "canary": "v2", "wieght": "5%"});
+        let errs = compile(&typo, &catalog()).unwrap_err();
+        assert!(errs.to_string().contains("wieght"), "{errs}");
+    }
+
+    #[test]
+    fn a_rollout_without_strategy_gets_the_manual_plan() {
+        let spec =
+            json!({"name": "r", "service": "shop", "stable": "v1", "canary": "v2", "weight": "5%"});
+        let c = compile(&spec, &catalog()).unwrap();
+        assert!(c.manual);
+        assert_eq!(c.plan.strategy.name(), "steps");
+    }
+}
