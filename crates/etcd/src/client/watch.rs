@@ -23,7 +23,8 @@ pub struct WatchStream {
 
 impl Etcd {
     /// Opens a watch and waits until etcd confirms it. Changes at or after
-    /// `req.start_revision` are then delivered in order by [`WatchStream::next`].
+    /// `req.start_revision` are then delivered in order by [`WatchStream::next`]; when that
+    /// revision was compacted, the first `next` fails with `WatchEnded`.
     pub async fn watch(&self, req: WatchCreateRequest) -> Result<WatchStream, EtcdError> {
         let body = self.encode(
             PATH,
@@ -48,7 +49,7 @@ impl Etcd {
             buf: BytesMut::new(),
             created_at: 0,
         };
-        // The first message confirms the watch (or cancels it at once, when compacted).
+        // The first message confirms the watch.
         match stream.next().await? {
             Some(first) if first.created && first.events.is_empty() => {
                 stream.created_at = first.header.revision;
