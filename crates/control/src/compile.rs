@@ -6,7 +6,7 @@ use rollgate_analysis::{Analysis, AnalysisSpec, ConditionSpec};
 use rollgate_config::{Rollout, RolloutConfig};
 use rollgate_controller::{RolloutPlan, StepPlan, Steps, Strategy};
 use rollgate_core::{Ppm, SpecErrors};
-use rollgate_expr::Catalog as ExprCatalog;
+use rollgate_expr::{Catalog as ExprCatalog, Scope};
 use rollgate_store::RolloutRecord;
 use serde_json::Value;
 
@@ -26,6 +26,10 @@ pub struct Compiled {
     /// The same conditions judged on point estimates (after `min_samples`), used to let a
     /// healthy canary advance while the confident bounds are still loose (see `health.rs`).
     pub point: Analysis,
+    /// What is judged at 100%, where there is no baseline (the matched slice of stable traffic
+    /// is empty) and no stable traffic: only the conditions that read the canary alone,
+    /// configured and on point estimates.
+    pub at_full: (Analysis, Analysis),
 }
 
 /// Parses and validates a stored spec; errors carry paths relative to the rollout table
@@ -58,12 +62,15 @@ pub fn from_rollout(rollout: &Rollout, catalog: &ExprCatalog) -> Compiled {
     plan.limits.failure_limit = 0;
     plan.limits.inconclusive_limit = 0;
     let point = point_analysis(&rollout.analysis, catalog);
+    let full = canary_only(&rollout.analysis, catalog);
+    let full_point = point_analysis(&full, catalog);
     Compiled {
         config,
         plan,
         manual,
         analysis: rollout.analysis.clone(),
         point,
+        at_full: (full, full_point),
     }
 }
 
@@ -97,6 +104,33 @@ fn point_analysis(analysis: &Analysis, catalog: &ExprCatalog) -> Analysis {
     };
     // The conditions already type-checked against this catalog; immediacy changes nothing
     // that could fail, so the configured analysis is the fallback in name only.
+    spec.build(catalog).unwrap_or_else(|_| analysis.clone())
+}
+
+/// The analysis without the conditions that read the baseline or stable cohort.
+fn canary_only(analysis: &Analysis, catalog: &ExprCatalog) -> Analysis {
+    let alone: Vec<&str> = analysis
+        .conditions
+        .iter()
+        .filter(|c| {
+            c.condition
+                .metrics()
+                .iter()
+                .all(|m| m.scope == Scope::Canary)
+        })
+        .map(|c| c.name.as_str())
+        .collect();
+    let spec = AnalysisSpec {
+        conditions: analysis
+            .spec
+            .conditions
+            .iter()
+            .filter(|c| alone.contains(&c.name.as_str()))
+            .cloned()
+            .collect(),
+        ..analysis.spec.clone()
+    };
+    // A subset of conditions that already type-checked.
     spec.build(catalog).unwrap_or_else(|_| analysis.clone())
 }
 
@@ -139,6 +173,11 @@ mod tests {
         assert!(!c.manual);
         assert_eq!(c.plan.limits.failure_limit, 0, "the analysis applies it");
         assert!(c.point.conditions[0].immediate);
+        assert_eq!(
+            c.at_full.0.conditions.len(),
+            1,
+            "error_rate > 5% reads the canary alone"
+        );
         assert!(!c.analysis.conditions[0].immediate);
 
         let bad = json!({

@@ -13,8 +13,8 @@ use std::sync::Arc;
 
 use rollgate_analysis::{RolloutMetrics, analyze};
 use rollgate_controller::{Health, RolloutState, Strategy};
-use rollgate_core::Cohort;
 use rollgate_core::model::{Phase, UnixMillis};
+use rollgate_core::{Cohort, Ppm};
 use rollgate_metrics::Window;
 use rollgate_store::RolloutRecord;
 
@@ -69,7 +69,7 @@ impl ControlPlane {
         rt.problem = None;
         rt.judged_to = Some(to);
         rt.samples_in_step = samples(&doc, Cohort::Canary);
-        let health = self.judge(rt, &doc, to);
+        let health = self.judge(rt, &doc, to, state.weight == Ppm::FULL);
         let summary = VerdictSummary {
             window_end: to,
             outcome: match health.1.as_ref() {
@@ -92,12 +92,15 @@ impl ControlPlane {
     }
 
     /// Judges `doc` with the run's tracker: the controller's health and the analysis verdict
-    /// (none for a rollout without conditions, which moves on time and samples alone).
+    /// (none for a rollout without conditions, which moves on time and samples alone). At
+    /// 100% (`full`) only the conditions reading the canary alone are judged: there is no
+    /// baseline left to compare with.
     fn judge(
         &self,
         rt: &mut Runtime,
         doc: &RolloutMetrics,
         to: UnixMillis,
+        full: bool,
     ) -> (Health, Option<rollgate_analysis::RolloutVerdict>) {
         let evidence = Evidence {
             window_end: to,
@@ -105,14 +108,21 @@ impl ControlPlane {
             baseline_samples: samples(doc, Cohort::Baseline),
         };
         let compiled = Arc::clone(&rt.compiled);
-        let mut h = if compiled.analysis.conditions.is_empty() {
-            (
-                Health::unchecked(to, evidence.canary_samples, evidence.baseline_samples),
-                None,
-            )
+        let (analysis, point) = if full {
+            (&compiled.at_full.0, &compiled.at_full.1)
         } else {
-            let verdict = rt.tracker.judge(&compiled.analysis, doc);
-            let point = analyze(doc, &compiled.point);
+            (&compiled.analysis, &compiled.point)
+        };
+        let mut h = if analysis.conditions.is_empty() {
+            let mut unchecked =
+                Health::unchecked(to, evidence.canary_samples, evidence.baseline_samples);
+            if full && !compiled.analysis.conditions.is_empty() {
+                unchecked.reason = "at 100% no baseline is left to compare with; the conditions that read it are not judged at this step".into();
+            }
+            (unchecked, None)
+        } else {
+            let verdict = rt.tracker.judge(analysis, doc);
+            let point = analyze(doc, point);
             (health(&verdict, &point, evidence), Some(verdict))
         };
         if let Strategy::Pid(pid) = &compiled.plan.strategy {

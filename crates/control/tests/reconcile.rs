@@ -14,6 +14,12 @@ use rollgate_store::{DecisionQuery, Store};
 #[tokio::test]
 async fn a_healthy_canary_is_promoted_step_by_step() {
     let h = Harness::start(CONFIG).await;
+    // Equal error rates: the confident bounds stay loose for long, the point estimates pass.
+    h.set_traffic(Traffic {
+        rps: 50,
+        canary_errors: 0.01,
+        baseline_errors: 0.01,
+    });
     // The first snapshot is published at start, from the store: the rollout pending at 0%.
     let first = h.publisher.last().unwrap();
     assert_eq!(first.weight("shop-v2"), Some(Ppm::ZERO));
@@ -22,8 +28,23 @@ async fn a_healthy_canary_is_promoted_step_by_step() {
     let took = h.run_until("shop-v2", Phase::Promoted, 120).await;
     let took = took.expect("promoted within two simulated minutes");
     assert!(took >= 20, "two 10 s steps cannot pass in {took} s");
+    let all = h
+        .store
+        .list_decisions(&DecisionQuery::for_rollout("shop-v2"))
+        .await
+        .unwrap();
+    for d in &all {
+        println!(
+            "{} {} {} {}",
+            d.at - harness::T0,
+            d.action,
+            d.weight_after,
+            d.reason
+        );
+    }
     assert_eq!(
         h.actions("shop-v2").await,
+        // At 100% no baseline is left: the relative condition is not judged there.
         [Action::Start, Action::Ramp, Action::Ramp, Action::Promote]
     );
     let stable = h.store.current_stable("shop").await.unwrap().unwrap();
@@ -42,6 +63,7 @@ async fn a_healthy_canary_is_promoted_step_by_step() {
             Some(Ppm::ZERO),
             Some(Ppm::percent(10)),
             Some(Ppm::percent(50)),
+            Some(Ppm::FULL),
             None
         ]
     );
@@ -55,11 +77,7 @@ async fn a_healthy_canary_is_promoted_step_by_step() {
         .list_decisions(&DecisionQuery::for_rollout("shop-v2"))
         .await
         .unwrap()[1];
-    assert!(
-        ramp.reason.contains("point estimates") || ramp.reason.contains("pass"),
-        "{}",
-        ramp.reason
-    );
+    assert!(ramp.reason.contains("point estimates"), "{}", ramp.reason);
     let kinds: Vec<NotificationKind> = h.notifier.seen().iter().map(|n| n.kind).collect();
     assert!(kinds.contains(&NotificationKind::Phase), "{kinds:?}");
 }
@@ -84,12 +102,7 @@ async fn a_failing_condition_rolls_back_with_its_numbers() {
     assert_eq!(rollback.action, Action::Rollback);
     assert_eq!(rollback.weight_after, Ppm::ZERO);
     assert!(
-        rollback.reason.contains("condition \"errors\" failed"),
-        "{}",
-        rollback.reason
-    );
-    assert!(
-        rollback.reason.contains("error_rate 10"),
+        rollback.reason.contains("errors failed: error_rate 10%"),
         "{}",
         rollback.reason
     );

@@ -11,8 +11,8 @@ use rollgate_control::{
     Clock, ControlOptions, ControlPlane, MetricProvider, MetricQuery, RecordingNotifier,
     RecordingPublisher, ScriptedProvider, SnapshotPublisher, TickReport,
 };
-use rollgate_core::Cohort;
 use rollgate_core::model::{Action, Phase, UnixMillis};
+use rollgate_core::{Cohort, Ppm};
 use rollgate_metrics::{MetricValue, SufficientStats};
 use rollgate_store::{DecisionQuery, MemStore, Store};
 
@@ -182,6 +182,12 @@ pub fn scripted(traffic: &Arc<Mutex<Traffic>>) -> Arc<dyn MetricProvider> {
                 t.canary_errors
             } else {
                 t.baseline_errors
+            };
+            // At 100% nobody is left in the baseline or stable cohorts.
+            let n = if cohort != Cohort::Canary && q.weight == Ppm::FULL {
+                0
+            } else {
+                n
             };
             let x = (n as f64 * rate).round() as u64;
             doc.cohorts

@@ -1,0 +1,302 @@
+//! Commands from people through `ControlPlane::command`, rollout creation, version restore,
+//! and their interplay with the loop.
+#![allow(clippy::unwrap_used)]
+
+#[path = "support/harness.rs"]
+mod harness;
+
+use harness::{CONFIG, Harness};
+use rollgate_control::ControlError;
+use rollgate_controller::Command;
+use rollgate_core::Ppm;
+use rollgate_core::model::{Action, Actor, Phase, VersionSnapshot};
+use rollgate_store::{DecisionQuery, Store};
+use serde_json::json;
+
+fn ann() -> Actor {
+    Actor::User("ann".into())
+}
+
+#[tokio::test]
+async fn pause_set_weight_resume_promote() {
+    let h = Harness::start(CONFIG).await;
+    h.step().await; // started at 10%
+    let v = h
+        .plane
+        .command("shop-v2", Command::Pause, ann())
+        .await
+        .unwrap();
+    assert_eq!((v.phase, v.weight), (Phase::Paused, Ppm::percent(10)));
+    let err = h
+        .plane
+        .command("shop-v2", Command::Pause, ann())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ControlError::Refused(_)), "{err}");
+    assert!(err.to_string().contains("already paused"), "{err}");
+
+    let v = h
+        .plane
+        .command("shop-v2", Command::SetWeight(Ppm::percent(30)), ann())
+        .await
+        .unwrap();
+    assert_eq!((v.phase, v.weight), (Phase::Paused, Ppm::percent(30)));
+    assert_eq!(
+        h.publisher.last().unwrap().weight("shop-v2"),
+        Some(Ppm::percent(30))
+    );
+    // A paused rollout stays where the person put it.
+    for _ in 0..20 {
+        h.step().await;
+    }
+    assert_eq!(
+        h.plane.rollout("shop-v2").await.unwrap().weight,
+        Ppm::percent(30)
+    );
+
+    let v = h
+        .plane
+        .command("shop-v2", Command::Resume, ann())
+        .await
+        .unwrap();
+    assert_eq!(v.phase, Phase::Progressing);
+    let v = h
+        .plane
+        .command("shop-v2", Command::Promote, ann())
+        .await
+        .unwrap();
+    assert_eq!((v.phase, v.weight), (Phase::Promoted, Ppm::FULL));
+    assert_eq!(
+        h.store.current_stable("shop").await.unwrap().unwrap().actor,
+        ann()
+    );
+    let err = h
+        .plane
+        .command("shop-v2", Command::Resume, ann())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("promoted"), "{err}");
+
+    let decisions = h
+        .store
+        .list_decisions(&DecisionQuery::for_rollout("shop-v2"))
+        .await
+        .unwrap();
+    let by_ann: Vec<Action> = decisions
+        .iter()
+        .filter(|d| d.actor == ann())
+        .map(|d| d.action)
+        .collect();
+    // Promoting from 30% records the ramp to 100% and the promotion.
+    assert_eq!(
+        by_ann,
+        [
+            Action::Pause,
+            Action::SetWeight,
+            Action::Resume,
+            Action::Ramp,
+            Action::Promote
+        ]
+    );
+    let page = h
+        .plane
+        .decisions(&DecisionQuery::for_rollout("shop-v2"))
+        .await
+        .unwrap();
+    assert_eq!(page.total, decisions.len() as u64);
+}
+
+#[tokio::test]
+async fn abort_sends_everyone_to_stable_and_retry_starts_again() {
+    let h = Harness::start(CONFIG).await;
+    h.step().await;
+    let v = h
+        .plane
+        .command("shop-v2", Command::Abort, ann())
+        .await
+        .unwrap();
+    assert_eq!((v.phase, v.weight), (Phase::Aborted, Ppm::ZERO));
+    assert_eq!(h.publisher.last().unwrap().weight("shop-v2"), None);
+    let v = h
+        .plane
+        .command("shop-v2", Command::Retry, ann())
+        .await
+        .unwrap();
+    assert_eq!((v.phase, v.weight), (Phase::Progressing, Ppm::percent(10)));
+    assert_eq!(
+        h.publisher.last().unwrap().weight("shop-v2"),
+        Some(Ppm::percent(10))
+    );
+}
+
+#[tokio::test]
+async fn unknown_rollouts_get_a_suggestion() {
+    let h = Harness::start(CONFIG).await;
+    let err = h
+        .plane
+        .command("shop-v3", Command::Pause, ann())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ControlError::NotFound { .. }));
+    assert!(
+        err.to_string().contains("did you mean \"shop-v2\""),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn created_rollouts_are_validated_whole_and_against_the_store() {
+    let h = Harness::start(CONFIG).await;
+    let bad = json!({
+        "name": "shop-v3", "service": "shop", "stable": "v1", "canary": "v9",
+        "strategy": {"steps": [{"weight": "10%"}]},
+        "analysis": {"conditions": [{"name": "e", "fail_when": "eror_rate > 5%"}]}
+    });
+    let err = h.plane.create_rollout(bad, ann()).await.unwrap_err();
+    let ControlError::Invalid(errors) = err else {
+        panic!("{err}")
+    };
+    let paths: Vec<&str> = errors.iter().map(|e| e.path.as_str()).collect();
+    assert!(
+        paths.contains(&"analysis.conditions[0].fail_when"),
+        "{paths:?}"
+    );
+    assert!(
+        paths.iter().any(|p| p.starts_with("strategy.steps")),
+        "{paths:?}"
+    );
+
+    // Valid on its own, but the service already has a rollout.
+    let second = json!({"name": "shop-again", "service": "shop", "stable": "v1", "canary": "v2",
+                        "strategy": {"steps": [{"weight": "100%"}]}});
+    let err = h
+        .plane
+        .create_rollout(second.clone(), ann())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("one rollout at a time"), "{err}");
+
+    // Once the first is over, the second can start, from the pending state.
+    h.plane
+        .command("shop-v2", Command::Abort, ann())
+        .await
+        .unwrap();
+    let v = h.plane.create_rollout(second, ann()).await.unwrap();
+    assert_eq!((v.phase, v.weight), (Phase::Pending, Ppm::ZERO));
+    h.step().await;
+    assert_eq!(
+        h.plane.rollout("shop-again").await.unwrap().phase,
+        Phase::Progressing
+    );
+}
+
+#[tokio::test]
+async fn a_rollout_without_strategy_moves_only_by_hand() {
+    let config = CONFIG.replace(
+        "[rollouts.strategy]\nsteps = [\n  { weight = \"10%\", min_duration = \"10s\" },\n  { weight = \"50%\", min_duration = \"10s\" },\n  { weight = \"100%\" },\n]\n",
+        "weight = \"5%\"\n",
+    );
+    assert_ne!(config, CONFIG);
+    let h = Harness::start(&config).await;
+    let v = h.plane.rollout("shop-v2").await.unwrap();
+    assert_eq!(
+        (v.phase, v.weight, v.strategy.as_str()),
+        (Phase::Paused, Ppm::percent(5), "manual")
+    );
+    for _ in 0..30 {
+        h.step().await;
+    }
+    assert_eq!(
+        h.plane.rollout("shop-v2").await.unwrap().weight,
+        Ppm::percent(5)
+    );
+    let err = h
+        .plane
+        .command("shop-v2", Command::Resume, ann())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("no strategy"), "{err}");
+    let v = h
+        .plane
+        .command("shop-v2", Command::SetWeight(Ppm::percent(20)), ann())
+        .await
+        .unwrap();
+    assert_eq!(v.weight, Ppm::percent(20));
+}
+
+#[tokio::test]
+async fn a_version_restore_aborts_the_running_rollout_and_is_recorded() {
+    let h = Harness::start(CONFIG).await;
+    h.step().await;
+    let v0 = VersionSnapshot {
+        service: "shop".into(),
+        name: "v0".into(),
+        endpoints: vec!["127.0.0.1:3".into()],
+        labels: Default::default(),
+        created_at: 0,
+        created_by: String::new(),
+    };
+    let stored = h.plane.create_version(v0.clone(), ann()).await.unwrap();
+    assert_eq!(stored.created_by, "ann");
+    // The same snapshot again is fine; different endpoints under the name are not.
+    h.plane.create_version(v0.clone(), ann()).await.unwrap();
+    let changed = VersionSnapshot {
+        endpoints: vec!["127.0.0.1:4".into()],
+        ..v0.clone()
+    };
+    assert!(matches!(
+        h.plane.create_version(changed, ann()).await,
+        Err(ControlError::Invalid(_))
+    ));
+    let bad = VersionSnapshot {
+        name: "v 0".into(),
+        endpoints: vec![],
+        ..v0
+    };
+    let err = h.plane.create_version(bad, ann()).await.unwrap_err();
+    assert!(matches!(err, ControlError::Invalid(_)), "{err}");
+
+    let out = h.plane.restore_version("shop", "v0", ann()).await.unwrap();
+    assert_eq!((out.previous.as_str(), out.stable.as_str()), ("v1", "v0"));
+    assert_eq!(out.aborted.as_ref().map(|a| a.phase), Some(Phase::Aborted));
+    assert_eq!(out.record.strategy, "restore");
+    let stable = h.store.current_stable("shop").await.unwrap().unwrap();
+    assert_eq!(
+        (stable.version.as_str(), stable.actor.clone()),
+        ("v0", ann())
+    );
+    let restore = h
+        .store
+        .list_decisions(&DecisionQuery::for_rollout(&out.record.name))
+        .await
+        .unwrap();
+    assert_eq!(restore.len(), 1);
+    assert_eq!(restore[0].action, Action::Restore);
+    assert!(
+        restore[0].reason.contains("user:ann restored shop to v0"),
+        "{}",
+        restore[0].reason
+    );
+    let last = h.publisher.last().unwrap();
+    assert_eq!(last.spec.services[0].stable.as_deref(), Some("v0"));
+    assert!(
+        last.spec.services[0]
+            .versions
+            .iter()
+            .any(|v| v.name == "v0")
+    );
+    assert!(last.spec.rollouts.is_empty());
+
+    let err = h
+        .plane
+        .restore_version("shop", "v0", ann())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ControlError::RestoreRefused(_)), "{err}");
+    let err = h
+        .plane
+        .restore_version("shop", "v7", ann())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ControlError::NotFound { .. }), "{err}");
+}
