@@ -1,0 +1,421 @@
+//! End to end: a real Prometheus server (`/usr/bin/prometheus`, Debian package `prometheus`)
+//! scrapes a real `rollgate edge` every second; real traffic goes through the edge to two
+//! recording upstreams; the `PrometheusProvider` must then report exactly what the upstreams
+//! served — requests, 5xx and error rate per cohort — and the p99 Prometheus itself computes
+//! from the same histogram. The test starts and stops its own Prometheus (by PID) in a
+//! temporary directory on an ephemeral 127.0.0.1 port.
+#![allow(clippy::unwrap_used)]
+
+#[path = "support/recording.rs"]
+mod recording;
+mod support;
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use recording::{Recording, class, drive, plan, served_counts};
+use rollgate_config::PrometheusSpec;
+use rollgate_control::{MetricProvider, MetricQuery};
+use rollgate_core::{Cohort, DurationSpec, Ppm};
+use rollgate_metrics::{Catalog, SufficientStats};
+use rollgate_prometheus::PrometheusProvider;
+use serde_json::Value;
+use support::config::{shop, write};
+use support::process::Edge;
+
+/// The scrape job, matched by the provider's configured matchers.
+const JOB: &str = "rollgate-edge";
+
+/// Requests sent through the edge.
+const N: usize = 520;
+
+/// Upstream sleeps (ms), each well inside one histogram bucket (5, 10, 25, 50, 100, 250 ms).
+const SLEEPS: [u64; 7] = [0, 6, 14, 30, 60, 140, 160];
+
+/// A Prometheus server of this test: its own config, data directory and port.
+struct Prometheus {
+    child: Child,
+    url: String,
+    dir: tempfile::TempDir,
+}
+
+impl Prometheus {
+    /// Starts Prometheus scraping `target`'s `/metrics` every second and waits until it is
+    /// ready. Retries on another port if the one picked was taken meanwhile.
+    async fn start(target: SocketAddr) -> Prometheus {
+        for _ in 0..3 {
+            if let Some(p) = Prometheus::try_start(target).await {
+                return p;
+            }
+        }
+        panic!("Prometheus did not start on three ports");
+    }
+
+    async fn try_start(target: SocketAddr) -> Option<Prometheus> {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("prometheus.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\n  evaluation_interval: 1s\n\
+                 scrape_configs:\n  - job_name: {JOB}\n    static_configs:\n      - targets: [\"{target}\"]\n"
+            ),
+        )
+        .unwrap();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let log = std::fs::File::create(dir.path().join("prometheus.log")).unwrap();
+        let child = Command::new("prometheus")
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.path().join("data").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("run prometheus (Debian package `prometheus`)");
+        let mut p = Prometheus {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            dir,
+        };
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(30) {
+            if p.child.try_wait().unwrap().is_some() {
+                eprintln!("Prometheus exited early:\n{}", p.log());
+                return None;
+            }
+            let ready = reqwest::get(format!("{}/-/ready", p.url)).await;
+            if ready.is_ok_and(|r| r.status().is_success()) {
+                return Some(p);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("Prometheus not ready after 30 s:\n{}", p.log());
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("prometheus.log")).unwrap_or_default()
+    }
+
+    /// Evaluates `promql` at `at` (Unix seconds), straight through the HTTP API: the result
+    /// vector.
+    async fn query(&self, promql: &str, at: f64) -> Vec<Value> {
+        let url = reqwest::Url::parse_with_params(
+            &format!("{}/api/v1/query", self.url),
+            &[("query", promql), ("time", &format!("{at:.3}"))],
+        )
+        .unwrap();
+        let answer: Value = reqwest::get(url).await.unwrap().json().await.unwrap();
+        assert_eq!(answer["status"], "success", "{promql}: {answer}");
+        answer["data"]["result"].as_array().unwrap().clone()
+    }
+
+    /// Waits until Prometheus holds a scrape of the edge that started after `after` (Unix
+    /// seconds).
+    async fn wait_for_scrape_after(&self, after: f64) {
+        let promql = format!("timestamp(up{{job=\"{JOB}\"}} == 1)");
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(20) {
+            let result = self.query(&promql, now_ms() as f64 / 1000.0).await;
+            if result.first().is_some_and(|r| value(r) > after) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!(
+            "no scrape of the edge after {after} within 20 s:\n{}",
+            self.log()
+        );
+    }
+
+    /// Stops the server: SIGTERM by PID, then SIGKILL if it has not exited within 10 s.
+    fn stop(&mut self) {
+        if self.child.try_wait().unwrap().is_some() {
+            return;
+        }
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(10) {
+            if self.child.try_wait().unwrap().is_some() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+/// The value of one vector sample.
+fn value(sample: &Value) -> f64 {
+    sample["value"][1].as_str().unwrap().parse().unwrap()
+}
+
+/// The total of `rollgate_requests_total` on the edge's own `/metrics`.
+async fn exposed_requests(edge: &Edge) -> u64 {
+    let text = reqwest::get(edge.admin_url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .filter(|l| l.starts_with("rollgate_requests_total{"))
+        .filter_map(|l| l.rsplit_once(' ')?.1.parse::<u64>().ok())
+        .sum()
+}
+
+/// Waits until the edge's `/metrics` shows `n` requests (windows close every second).
+async fn wait_for_exposed(edge: &Edge, n: u64) {
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(10) {
+        if exposed_requests(edge).await >= n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "the edge's /metrics did not reach {n} requests:\n{}",
+        edge.logs()
+    );
+}
+
+fn provider(prometheus: &Prometheus) -> PrometheusProvider {
+    let spec = PrometheusSpec {
+        url: prometheus.url.clone(),
+        timeout: DurationSpec::from_secs(5),
+        matchers: [("job".to_string(), JOB.to_string())].into_iter().collect(),
+    };
+    PrometheusProvider::new(&spec, Arc::new(Catalog::builtin())).unwrap()
+}
+
+fn query(from: i64, to: i64) -> MetricQuery {
+    let metrics = [
+        "requests",
+        "http_2xx",
+        "http_4xx",
+        "http_5xx",
+        "version_errors",
+        "error_rate",
+        "p99_latency",
+        "avg_latency",
+    ];
+    MetricQuery {
+        rollout: "shop-v2".into(),
+        service: "shop".into(),
+        stable: "v1".into(),
+        canary: "v2".into(),
+        weight: Ppm::percent(30),
+        cohorts: Cohort::ALL.to_vec(),
+        metrics: metrics.iter().map(|m| m.to_string()).collect(),
+        from,
+        to,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_prometheus_provider_reports_exact_counts_of_real_traffic() {
+    let (v1, v2) = (Recording::start().await, Recording::start().await);
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("rollgate.toml");
+    // A breaker that never opens: the 503s must stay on the version that answered them.
+    let breaker = r#"breaker = { consecutive_failures = 1000, error_ratio = "100%" }"#;
+    write(
+        &config,
+        &shop(&v1.endpoint(), &v2.endpoint(), "30%", None, breaker),
+    );
+    let edge = Edge::start(&config);
+    let mut prometheus = Prometheus::start(edge.admin).await;
+    let provider = provider(&prometheus);
+
+    // Before any traffic: the rollout's series do not exist yet, so every count is 0.
+    let from = now_ms();
+    let plan = plan(N, &SLEEPS);
+    let seen = drive(&edge.url(""), &plan, 48).await;
+    assert!(
+        seen.iter().zip(&plan).all(|(s, p)| s.status == p.status),
+        "every status came through"
+    );
+    wait_for_exposed(&edge, N as u64).await;
+    prometheus
+        .wait_for_scrape_after(now_ms() as f64 / 1000.0)
+        .await;
+    let to = now_ms();
+
+    let doc = provider.rollout_metrics(&query(from, to)).await.unwrap();
+    let served = served_counts(&[("v1", &v1), ("v2", &v2)]);
+    let expect = |version: &str, cohort: Cohort, class: &str| {
+        served
+            .get(&(
+                version.to_string(),
+                cohort.as_str().to_string(),
+                class.to_string(),
+            ))
+            .copied()
+            .unwrap_or(0)
+    };
+    let mut total = 0;
+    for cohort in Cohort::ALL {
+        let version = if cohort == Cohort::Canary { "v2" } else { "v1" };
+        let counts = &doc.cohorts[&cohort];
+        assert_eq!(counts.version, version);
+        let get = |m: &str| counts.metrics[m].samples;
+        let (ok, not_found, errors) = (
+            expect(version, cohort, "2xx"),
+            expect(version, cohort, "4xx"),
+            expect(version, cohort, "5xx"),
+        );
+        assert!(
+            ok > 0 && not_found > 0 && errors > 0,
+            "{cohort:?} got every kind of answer: {served:?}"
+        );
+        assert_eq!(get("requests"), ok + not_found + errors, "{cohort:?}");
+        assert_eq!(get("http_2xx"), ok, "{cohort:?}");
+        assert_eq!(get("http_4xx"), not_found, "{cohort:?}");
+        assert_eq!(get("http_5xx"), errors, "{cohort:?}");
+        assert_eq!(get("version_errors"), errors, "{cohort:?}");
+        assert_eq!(
+            counts.metrics["error_rate"].stats,
+            SufficientStats::Ratio {
+                numerator: errors,
+                denominator: ok + not_found + errors
+            },
+            "{cohort:?}"
+        );
+        total += get("requests");
+    }
+    assert_eq!(total, N as u64, "every request counted once, in one cohort");
+    let by_class: u64 = served
+        .iter()
+        .filter(|((v, _, c), _)| v == "v2" && *c == class(503))
+        .map(|(_, n)| n)
+        .sum();
+    assert_eq!(
+        by_class,
+        seen.iter()
+            .filter(|s| s.version == "v2" && s.status == 503)
+            .count() as u64,
+        "the client agrees with the upstream"
+    );
+
+    // p99 of the canary: exactly what Prometheus' own histogram_quantile makes of the same
+    // buckets, and in the bucket range the real latencies put it in.
+    let p99 = doc.cohorts[&Cohort::Canary].metrics["p99_latency"]
+        .value
+        .unwrap();
+    let promql = format!(
+        "histogram_quantile(0.99, sum by (le) (rollgate_request_duration_seconds_bucket{{job=\"{JOB}\",rollout=\"shop-v2\",cohort=\"canary\",version=\"v2\"}}))"
+    );
+    let theirs = value(&prometheus.query(&promql, to as f64 / 1000.0).await[0]) * 1000.0;
+    assert!(
+        (p99 - theirs).abs() <= 1e-9 * theirs,
+        "provider {p99} ms, Prometheus {theirs} ms"
+    );
+    let upstream: Vec<u64> = v2.served().iter().map(|s| s.micros).collect();
+    let client: Vec<u64> = seen
+        .iter()
+        .filter(|s| s.version == "v2")
+        .map(|s| s.micros)
+        .collect();
+    let (low, high) = (
+        bucket(rank_value(&upstream, 0.99)).0,
+        bucket(rank_value(&client, 0.99)).1,
+    );
+    assert!(
+        low <= p99 && p99 <= high,
+        "p99 {p99} ms outside the buckets of the exact p99s [{low}, {high}] ms"
+    );
+    eprintln!(
+        "canary: {} requests; p99 {p99:.3} ms (Prometheus {theirs:.3} ms); exact p99 {:.3} ms upstream, {:.3} ms client",
+        doc.cohorts[&Cohort::Canary].metrics["requests"].samples,
+        rank_value(&upstream, 0.99) as f64 / 1000.0,
+        rank_value(&client, 0.99) as f64 / 1000.0
+    );
+    let avg = doc.cohorts[&Cohort::Canary].metrics["avg_latency"]
+        .value
+        .unwrap();
+    let mean = |v: &[u64]| v.iter().sum::<u64>() as f64 / v.len() as f64 / 1000.0;
+    assert!(
+        mean(&upstream) <= avg && avg <= mean(&client),
+        "avg {avg} ms outside [{}, {}]",
+        mean(&upstream),
+        mean(&client)
+    );
+
+    // A later range without traffic counts nothing.
+    let quiet = provider
+        .rollout_metrics(&query(to, now_ms()))
+        .await
+        .unwrap();
+    assert!(
+        quiet
+            .cohorts
+            .values()
+            .all(|c| c.metrics["requests"].samples == 0),
+        "{quiet:?}"
+    );
+
+    // Prometheus down: an error naming the query, which the control plane logs and shows
+    // while the rollout holds.
+    prometheus.stop();
+    let err = provider
+        .rollout_metrics(&query(from, to))
+        .await
+        .unwrap_err();
+    assert_eq!(err.provider, "prometheus");
+    assert!(
+        err.reason
+            .contains("rollout=\"shop-v2\",job=\"rollgate-edge\"}` at "),
+        "{err}"
+    );
+    assert!(err.reason.contains("cannot reach Prometheus"), "{err}");
+    let data = prometheus.dir.path().to_path_buf();
+    drop(prometheus);
+    assert!(
+        !Path::new(&data).exists(),
+        "the temporary directory is removed"
+    );
+}
+
+/// The value at 1-based rank `⌈q·n⌉` (µs): the observation `histogram_quantile` interpolates
+/// towards, whose bucket it lands in.
+fn rank_value(values: &[u64], q: f64) -> u64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_unstable();
+    let rank = (q * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// The bounds (ms) of the exposed histogram bucket holding `micros`.
+fn bucket(micros: u64) -> (f64, f64) {
+    let bounds = rollgate_metrics::LATENCY_BUCKETS_US;
+    let i = rollgate_metrics::latency_bucket(micros);
+    let lo = i.checked_sub(1).map_or(0, |j| bounds[j]);
+    let hi = bounds.get(i).copied().unwrap_or(u64::MAX);
+    (lo as f64 / 1000.0, hi as f64 / 1000.0)
+}
