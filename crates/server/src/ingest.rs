@@ -109,7 +109,8 @@ pub async fn ingest_events(
     ))
 }
 
-/// The control plane's event: the service defaults to the only one there is.
+/// The control plane's event. Without a service: the only service, else the only service a
+/// rollout moves.
 fn to_event(
     e: ClientEvent,
     attributes: rollgate_core::AttributesView,
@@ -117,17 +118,7 @@ fn to_event(
 ) -> Result<Event, String> {
     let service = match e.service {
         Some(s) => s,
-        None => match table.spec().services.as_slice() {
-            [only] => only.name.clone(),
-            [] => return Err("no service is configured".into()),
-            many => {
-                let names: Vec<&str> = many.iter().map(|s| s.name.as_str()).collect();
-                return Err(format!(
-                    "is required: several services are configured ({})",
-                    names.join(", ")
-                ));
-            }
-        },
+        None => default_service(table)?,
     };
     Ok(Event {
         service,
@@ -137,4 +128,24 @@ fn to_event(
         version: e.version,
         attributes,
     })
+}
+
+fn default_service(table: &RoutingTable) -> Result<String, String> {
+    let spec = table.spec();
+    if let [only] = spec.services.as_slice() {
+        return Ok(only.name.clone());
+    }
+    let mut moved: Vec<&str> = spec.rollouts.iter().map(|r| r.service.as_str()).collect();
+    moved.sort_unstable();
+    moved.dedup();
+    match moved.as_slice() {
+        [only] => Ok((*only).to_owned()),
+        _ => {
+            let names: Vec<&str> = spec.services.iter().map(|s| s.name.as_str()).collect();
+            Err(format!(
+                "is required: several services are configured ({}) and not exactly one has a rollout",
+                names.join(", ")
+            ))
+        }
+    }
 }

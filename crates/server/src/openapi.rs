@@ -8,6 +8,7 @@ use crate::api::responses::{
     BadRequest, Conflict, Forbidden, Invalid, NotFound, PayloadTooLarge, Unauthorized, Unavailable,
     UnsupportedMediaType,
 };
+use crate::problem::{FieldError, Problem};
 
 /// The document's fixed parts: title, tags, security schemes, shared error responses.
 #[derive(OpenApi)]
@@ -16,7 +17,7 @@ use crate::api::responses::{
         title = "Rollgate API",
         description = "Control a progressive delivery: services and versions, rollouts and their commands, the decision log, metrics and verdicts, experiments, assignment, tokens; plus OpenFeature remote evaluation (OFREP) and client event ingest. Every error is an RFC 9457 problem document (`application/problem+json`), except OFREP's, which follow the OFREP error shapes."
     ),
-    components(responses(
+    components(schemas(Problem, FieldError), responses(
         BadRequest, Unauthorized, Forbidden, NotFound, Conflict, PayloadTooLarge,
         UnsupportedMediaType, Invalid, Unavailable
     )),

@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 
 use super::responses::{
     BadRequest, Conflict, Forbidden, Invalid, NotFound, PayloadTooLarge, Unauthorized,
+    UnsupportedMediaType,
 };
 use crate::auth::Caller;
 use crate::body::Body;
@@ -24,6 +25,7 @@ use crate::state::AppState;
         (status = 403, response = Forbidden),
         (status = 409, response = Conflict),
         (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
         (status = 422, response = Invalid),
     ),
     security(("bearer" = []))

@@ -30,7 +30,7 @@ pub struct ClientEvent {
     /// The event name: 1 to 64 of `a-z`, `0-9`, `_`, starting with a letter (`exposure`,
     /// `page_load_ms`, `click`, `conversion`).
     pub name: String,
-    /// The service (default: the only service with a rollout or experiment).
+    /// The service (default: the only service, else the only service a rollout moves).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service: Option<String>,
     /// The version the unit saw (default: the one its assignment gives).
