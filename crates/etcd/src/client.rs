@@ -11,7 +11,6 @@ mod kv;
 mod lease;
 mod watch;
 
-use std::hash::{BuildHasher, RandomState};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -163,7 +162,7 @@ impl Etcd {
         let mut last = None;
         for round in 0..cfg.attempts.max(1) {
             if round > 0 {
-                tokio::time::sleep(backoff(cfg.backoff, round)).await;
+                tokio::time::sleep(crate::time::backoff(cfg.backoff, round, MAX_BACKOFF)).await;
             }
             let start = self.inner.preferred.load(Ordering::Relaxed);
             for i in 0..n {
@@ -277,21 +276,6 @@ fn unreachable(endpoint: &str, path: &'static str, e: &reqwest::Error) -> EtcdEr
     }
 }
 
-/// `base · 2^(round-1)`, capped at 2 s, minus up to half of it at random, so many clients
-/// that lost etcd together do not come back in lockstep.
-fn backoff(base: Duration, round: u32) -> Duration {
-    let full = base
-        .saturating_mul(1 << round.saturating_sub(1).min(16))
-        .min(MAX_BACKOFF);
-    let random = RandomState::new().hash_one(round);
-    let cut = full.as_millis() as u64 / 2;
-    full.saturating_sub(Duration::from_millis(if cut == 0 {
-        0
-    } else {
-        random % cut
-    }))
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -320,18 +304,6 @@ mod tests {
                 ),
                 "{bad}"
             );
-        }
-    }
-
-    #[test]
-    fn backoff_grows_and_is_capped() {
-        let base = Duration::from_millis(100);
-        for round in 1..40 {
-            let d = backoff(base, round);
-            let full = base
-                .saturating_mul(1 << (round - 1).min(16))
-                .min(MAX_BACKOFF);
-            assert!(d <= full && d >= full / 2, "round {round}: {d:?}");
         }
     }
 

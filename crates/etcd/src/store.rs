@@ -23,10 +23,8 @@ use rollgate_store::{
     ServiceRecord, StableChange, Store, StoreError, TokenRecord, VersionEntry,
 };
 
-use crate::Etcd;
 use crate::store::layout::Layout;
-
-pub use guard::{GuardLost, WriteGuard};
+use crate::{Etcd, WriteGuard};
 
 /// A [`Store`] in etcd under a key prefix (`/rollgate` by default). Cheap to clone.
 ///
