@@ -4,5 +4,7 @@
 #![allow(dead_code)]
 
 pub mod config;
+pub mod load;
 pub mod process;
+pub mod serve;
 pub mod upstream;

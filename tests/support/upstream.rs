@@ -9,7 +9,7 @@
 //! | `/upload` | reads the request body as it streams; answers its length |
 //! | `/status/N` | status N |
 //! | `/slow/MS` | waits MS milliseconds, then answers |
-//! | anything else | 200, body `<name>\n`, header `X-Served-By: <name>` and a fake `X-Version` |
+//! | anything else | 200, body `<name>\n`, header `X-Served-By: <name>` and a fake `X-Version`; or 500 for the share set by [`Upstream::set_error_rate`] |
 //!
 //! Shared by the edge crate's integration tests, the end-to-end tests of the binary and the
 //! benchmark upstream (`crates/edge/examples/upstream.rs`): include it with
@@ -50,6 +50,10 @@ struct State {
     served_by: HeaderValue,
     healthy: AtomicBool,
     requests: AtomicU64,
+    /// Share of "anything else" requests answered 500, in parts per million.
+    error_ppm: AtomicU64,
+    /// "Anything else" requests answered so far.
+    named: AtomicU64,
 }
 
 /// A response body of `left` bytes, produced chunk by chunk as the client reads.
@@ -76,6 +80,8 @@ impl Upstream {
             served_by: HeaderValue::from_str(name).expect("a header value"),
             healthy: AtomicBool::new(true),
             requests: AtomicU64::new(0),
+            error_ppm: AtomicU64::new(0),
+            named: AtomicU64::new(0),
         });
         let task = tokio::spawn(serve(listener, Arc::clone(&state)));
         Upstream { addr, state, task }
@@ -94,6 +100,14 @@ impl Upstream {
     /// Makes `/healthz` answer 200 (true) or 503 (false).
     pub fn set_healthy(&self, healthy: bool) {
         self.state.healthy.store(healthy, Ordering::Relaxed);
+    }
+
+    /// Answers this share (parts per million) of "anything else" requests with 500, spread
+    /// evenly: request `n` fails when `⌊(n+1)·p⌋ > ⌊n·p⌋`, so 10% is every tenth request.
+    pub fn set_error_rate(&self, ppm: u32) {
+        self.state
+            .error_ppm
+            .store(u64::from(ppm.min(1_000_000)), Ordering::Relaxed);
     }
 
     /// Stops listening and closes every connection.
@@ -192,6 +206,15 @@ async fn answer(state: Arc<State>, req: Request<Incoming>) -> Result<Reply, Infa
             tokio::time::sleep(Duration::from_millis(ms)).await;
             text(StatusCode::OK, format!("{}\n", state.name))
         }
+        Ask::Name if fails(&state) => {
+            let mut r = text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("{} failed\n", state.name),
+            );
+            r.headers_mut()
+                .insert("x-served-by", state.served_by.clone());
+            r
+        }
         Ask::Name => {
             let mut r = Response::new(http_body_util::Either::Left(http_body_util::Full::new(
                 state.body.clone(),
@@ -204,6 +227,16 @@ async fn answer(state: Arc<State>, req: Request<Incoming>) -> Result<Reply, Infa
         }
     };
     Ok(reply)
+}
+
+/// Whether this "anything else" request is one of the configured failures.
+fn fails(state: &State) -> bool {
+    let p = state.error_ppm.load(Ordering::Relaxed);
+    if p == 0 {
+        return false;
+    }
+    let n = state.named.fetch_add(1, Ordering::Relaxed);
+    (n + 1) * p / 1_000_000 > n * p / 1_000_000
 }
 
 fn text(status: StatusCode, body: String) -> Reply {

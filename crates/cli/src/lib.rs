@@ -41,6 +41,10 @@ pub enum Command {
     Assign(commands::assign::Args),
     /// Run the edge proxy alone: route HTTP traffic between versions by a configuration file.
     Edge(commands::edge::Args),
+    /// Run the edge, the control plane and the API in one process (embedded store).
+    Serve(commands::serve::Args),
+    /// Run the control plane and its API only; edges run elsewhere.
+    Control(commands::control::Args),
 }
 
 /// Runs the command line with the process arguments and returns the exit code.
@@ -51,6 +55,8 @@ pub fn main() -> ExitCode {
         Command::Validate(args) => commands::validate::run(args),
         Command::Assign(args) => commands::assign::run(args),
         Command::Edge(args) => commands::edge::run(args),
+        Command::Serve(args) => commands::serve::run(args),
+        Command::Control(args) => commands::control::run(args),
     };
     exit::report(result)
 }

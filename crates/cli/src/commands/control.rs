@@ -1,0 +1,249 @@
+//! `rollgate control --config FILE`: the control plane and its API alone, for edges that run
+//! elsewhere. Until the etcd publisher (issue #10) lands, snapshots are published nowhere: the
+//! remote edges keep routing by their own configuration.
+//!
+//! The helpers here (opening the store, picking the metric provider, serving the API, the
+//! ready file, the token hint, the reload loop) are shared with `rollgate serve`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use anyhow::{Context, Result, anyhow};
+use rollgate_config::{Config, ProviderSpec};
+use rollgate_control::{
+    Builtin, ControlOptions, ControlPlane, Disabled, MetricProvider, Notifier, Silent, Webhooks,
+};
+use rollgate_server::ServerOptions;
+use rollgate_store::{Role, SqliteStore, Store};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::Exit;
+use crate::commands::edge::shutdown_signal;
+
+/// The store file inside the data directory.
+pub const STORE_FILE: &str = "rollgate.db";
+
+/// Run the control plane and its API only (edges run elsewhere).
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The configuration file (TOML).
+    #[arg(long, short)]
+    pub config: PathBuf,
+    /// Keep the store here instead of `[control] data_dir`.
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Serve the API here instead of `[control] listen` (port 0: any free port).
+    #[arg(long)]
+    pub api_listen: Option<SocketAddr>,
+    /// Once listening, write `{"api": "ADDR"}` to this file (for scripts and tests).
+    #[arg(long)]
+    pub ready_file: Option<PathBuf>,
+}
+
+/// Runs the control plane until `SIGTERM`/`SIGINT`.
+pub fn run(args: Args) -> Result<Exit> {
+    let config = load(&args.config)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("rollgate-control")
+        .build()
+        .context("cannot start the runtime")?;
+    runtime.block_on(serve(args, config))?;
+    Ok(Exit::Success)
+}
+
+async fn serve(args: Args, config: Config) -> Result<()> {
+    let data_dir = args
+        .data_dir
+        .clone()
+        .unwrap_or_else(|| config.control.data_dir.clone());
+    let store = open_store(&data_dir)?;
+    let opts =
+        ControlOptions::new(&config, config.edge.context()?).with_notifier(notifier(&config)?);
+    let provider = provider(&config, &opts)?;
+    let plane = ControlPlane::start(opts, store, Arc::new(Disabled), provider)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    let listen = args.api_listen.unwrap_or(config.control.listen);
+    let api = bind_api(listen).await?;
+    let api_addr = api.local_addr()?;
+    println!(
+        "rollgate control: API on http://{api_addr}, store {}",
+        data_dir.join(STORE_FILE).display()
+    );
+    println!(
+        "  routing snapshots are not published (edges elsewhere keep their configuration until the etcd publisher)"
+    );
+    token_hint(&plane, &data_dir).await;
+    write_ready_file(args.ready_file.as_deref(), &[("api", api_addr)])?;
+
+    let stop = shutdown_signal();
+    let loop_task = tokio::spawn({
+        let plane = plane.clone();
+        let stop = stop.clone();
+        async move { plane.run(stopped(stop)).await }
+    });
+    let reloads = tokio::spawn(reload_loop(
+        plane.clone(),
+        args.config.clone(),
+        None,
+        stopped(stop.clone()),
+    ));
+    serve_api(api, plane, &config, stopped(stop)).await?;
+    let _ = loop_task.await;
+    let _ = reloads.await;
+    tracing::info!("control plane stopped");
+    Ok(())
+}
+
+/// Reads and validates the configuration, every error on its own line.
+pub fn load(path: &Path) -> Result<Config> {
+    rollgate_config::load(path).map_err(|e| anyhow!("{e}"))
+}
+
+/// Opens (creating it if needed) the SQLite store in `data_dir`.
+pub fn open_store(data_dir: &Path) -> Result<Arc<dyn Store>> {
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
+    let store = SqliteStore::open(data_dir.join(STORE_FILE)).map_err(|e| anyhow!("{e}"))?;
+    Ok(Arc::new(store))
+}
+
+/// The webhooks of `[[notifications]]`, or nobody.
+pub fn notifier(config: &Config) -> Result<Arc<dyn Notifier>> {
+    if config.notifications.is_empty() {
+        return Ok(Arc::new(Silent));
+    }
+    Ok(Arc::new(Webhooks::start(&config.notifications)?))
+}
+
+/// The metric provider `[control] provider` names.
+pub fn provider(config: &Config, opts: &ControlOptions) -> Result<Arc<dyn MetricProvider>> {
+    Ok(match &config.control.provider {
+        ProviderSpec::Builtin => Arc::new(Builtin::new(opts.windows.clone(), opts.catalog.clone())),
+        ProviderSpec::Prometheus(spec) => Arc::new(
+            rollgate_prometheus::PrometheusProvider::new(spec, opts.catalog.clone())
+                .map_err(|e| anyhow!("control.provider.prometheus: {e}"))?,
+        ),
+    })
+}
+
+/// Binds the API listener.
+pub async fn bind_api(addr: SocketAddr) -> Result<TcpListener> {
+    TcpListener::bind(addr).await.with_context(|| {
+        format!("cannot listen on {addr} for the API (is another process using the port?)")
+    })
+}
+
+/// Serves the REST API, OFREP and event ingest until `shutdown` resolves.
+pub async fn serve_api(
+    listener: TcpListener,
+    plane: ControlPlane,
+    config: &Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    let opts = ServerOptions::from_settings(&config.control).map_err(|e| anyhow!("{e}"))?;
+    let app = rollgate_server::router(plane, opts);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("the API server failed")
+}
+
+/// Prints how to create the first admin token when the store has none. Never prints a secret.
+pub async fn token_hint(plane: &ControlPlane, data_dir: &Path) {
+    match plane.store().list_tokens().await {
+        Ok(tokens)
+            if tokens
+                .iter()
+                .any(|t| t.role == Role::Admin && t.revoked_at.is_none()) => {}
+        Ok(_) => println!(
+            "  no admin token yet: create one with `rollgate token create --role admin --data-dir {}`",
+            data_dir.display()
+        ),
+        Err(e) => tracing::warn!(error = %e, "cannot list tokens"),
+    }
+}
+
+/// Writes `{"name": "addr", …}` to `path` (through a temporary file and a rename, so a reader
+/// never sees half of it).
+pub fn write_ready_file(path: Option<&Path>, addrs: &[(&str, SocketAddr)]) -> Result<()> {
+    let Some(path) = path else { return Ok(()) };
+    let doc: serde_json::Map<String, serde_json::Value> = addrs
+        .iter()
+        .map(|(k, a)| ((*k).to_string(), serde_json::Value::String(a.to_string())))
+        .collect();
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, serde_json::to_vec(&doc)?)
+        .with_context(|| format!("cannot write the ready file {}", tmp.display()))?;
+    std::fs::rename(&tmp, path)
+        .with_context(|| format!("cannot write the ready file {}", path.display()))?;
+    Ok(())
+}
+
+/// Resolves when the flag turns true.
+pub async fn stopped(mut rx: watch::Receiver<bool>) {
+    let _ = rx.wait_for(|s| *s).await;
+}
+
+/// Applies the configuration again on `SIGHUP` or when the file changes (checked once a
+/// second), through [`ControlPlane::reload`]; `on_context` also receives the new edge-local
+/// settings (the in-process edge of `rollgate serve`). A broken file is reported and changes
+/// nothing.
+pub async fn reload_loop(
+    plane: ControlPlane,
+    path: PathBuf,
+    on_context: Option<Arc<dyn Fn(rollgate_core::EdgeContext) + Send + Sync>>,
+    shutdown: impl Future<Output = ()>,
+) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hangup = signal(SignalKind::hangup()).ok();
+    let mut seen = fingerprint(&path);
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tokio::pin!(shutdown);
+    loop {
+        let hup = async {
+            match hangup.as_mut() {
+                Some(s) => s.recv().await,
+                None => std::future::pending().await,
+            }
+        };
+        let why = tokio::select! {
+            () = &mut shutdown => return,
+            _ = hup => "SIGHUP",
+            _ = tick.tick() => {
+                let now = fingerprint(&path);
+                if now == seen { continue; }
+                seen = now;
+                "file change"
+            }
+        };
+        match load(&path).and_then(|c| Ok((c.edge.context()?, c))) {
+            Ok((context, config)) => {
+                if let Some(f) = &on_context {
+                    f(context.clone());
+                }
+                match plane.reload(&config, context).await {
+                    Ok(report) => tracing::info!(trigger = why, ?report, "configuration applied"),
+                    Err(e) => {
+                        tracing::error!(trigger = why, error = %e, "configuration not applied")
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::error!(trigger = why, "new configuration rejected; nothing changed");
+                for line in format!("{e:#}").lines() {
+                    tracing::error!("  {line}");
+                }
+            }
+        }
+    }
+}
+
+fn fingerprint(path: &Path) -> Option<(SystemTime, u64)> {
+    let m = std::fs::metadata(path).ok()?;
+    Some((m.modified().ok()?, m.len()))
+}
