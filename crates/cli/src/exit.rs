@@ -7,13 +7,16 @@ use std::process::ExitCode;
 pub enum Exit {
     /// Everything worked (exit code 0).
     Success,
-    /// The command ran but the answer is "no": invalid config, a refused command,
-    /// a failing verdict (exit code 1).
+    /// The command ran but the answer is "no": invalid config, a command the server refused
+    /// (any 4xx: bad token, role too weak, unknown name, wrong phase), a failing verdict
+    /// (exit code 1).
     Failure,
+    /// The answer is "not yet": an inconclusive verdict (`rollgate analyze`, exit code 3).
+    Inconclusive,
 }
 
 /// Exit code for errors: the command could not do its job (bad arguments, unreadable file,
-/// unreachable server).
+/// unreachable server, a server error 5xx).
 const ERROR: u8 = 2;
 
 /// Prints an error chain for a person and turns the result into the process exit code.
@@ -21,6 +24,7 @@ pub fn report(result: anyhow::Result<Exit>) -> ExitCode {
     match result {
         Ok(Exit::Success) => ExitCode::SUCCESS,
         Ok(Exit::Failure) => ExitCode::from(1),
+        Ok(Exit::Inconclusive) => ExitCode::from(3),
         Err(err) => {
             eprintln!("error: {err}");
             for cause in err.chain().skip(1) {

@@ -2,6 +2,7 @@
 //! Everything user-facing (messages, exit codes) is decided here; the work is done by the
 //! library crates. Each subcommand lives in its own file under `commands/`.
 
+mod client;
 mod commands;
 mod exit;
 mod logging;
@@ -45,6 +46,18 @@ pub enum Command {
     Serve(commands::serve::Args),
     /// Run the control plane and its API only; edges run elsewhere.
     Control(commands::control::Args),
+    /// List, watch and steer rollouts through the API.
+    Rollout(commands::rollout::Args),
+    /// List, register and restore version snapshots through the API.
+    Version(commands::version::Args),
+    /// Look at A/B experiments through the API.
+    Experiment(commands::experiment::Args),
+    /// Create, list and revoke API tokens (through the API, or offline on the store).
+    Token(commands::token::Args),
+    /// Judge a metrics file offline (exit 0 pass, 1 fail, 3 inconclusive).
+    Analyze(commands::analyze::Args),
+    /// Print a shell completion script (bash, zsh, fish).
+    Completions(commands::completions::Args),
 }
 
 /// Runs the command line with the process arguments and returns the exit code.
@@ -55,6 +68,12 @@ pub fn main() -> ExitCode {
         Command::Validate(args) => commands::validate::run(args),
         Command::Assign(args) => commands::assign::run(args),
         Command::Edge(args) => commands::edge::run(args),
+        Command::Rollout(args) => commands::rollout::run(args),
+        Command::Version(args) => commands::version::run(args),
+        Command::Experiment(args) => commands::experiment::run(args),
+        Command::Token(args) => commands::token::run(args),
+        Command::Analyze(args) => commands::analyze::run(args),
+        Command::Completions(args) => commands::completions::run(args),
         Command::Serve(args) => commands::serve::run(args),
         Command::Control(args) => commands::control::run(args),
     };
