@@ -7,6 +7,32 @@
 //! users only see what the proxy serves, and the outcome printed at the end is the control
 //! plane's own decision log.
 
+mod backend;
+mod behaviour;
+mod error;
+mod events;
 mod options;
+mod pacer;
+mod plan;
+mod stack;
+mod traffic;
+mod users;
+mod visit;
 
-pub use options::{Delta, DemoOptions, OptionsError};
+pub use backend::Backend;
+pub use behaviour::{
+    BASE_CHECKOUT_COMPLETION, BASE_ERROR_RATE, Behaviour, CHECKOUT_INTENT, MEDIAN_LATENCY,
+    standard_normal,
+};
+pub use error::DemoError;
+pub use events::{BrowserEvent, EventCounts, EventQueue, EventSender};
+pub use options::{Delta, DemoOptions, OptionsError, parse_share};
+pub use pacer::Pacer;
+pub use plan::{
+    CANARY, CONVERSION_EXPOSURES, GEO_HEADER, MIN_SAMPLES, PlanInput, ROLLOUT, SERVICE, STABLE,
+    UNIT_HEADER, VERSION_HEADER, WEIGHTS, config, config_text,
+};
+pub use stack::{STORE_FILE, Stack};
+pub use traffic::{Traffic, TrafficCounts, client};
+pub use users::{Device, POOL_SIZE, User, Users};
+pub use visit::{CLICK_RATE, MAX_REQUESTS, Visit};

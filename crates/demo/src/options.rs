@@ -96,7 +96,11 @@ impl DemoOptions {
         }
         if self.canary_conversion.ppm.abs() > i64::from(Ppm::FULL.get()) {
             let shown = self.canary_conversion.to_string();
-            return range("--canary-conversion", shown, "must be within -100% and +100%");
+            return range(
+                "--canary-conversion",
+                shown,
+                "must be within -100% and +100%",
+            );
         }
         Ok(())
     }
@@ -165,10 +169,11 @@ impl fmt::Display for Delta {
 
 /// A share written as a percentage (`8%`, `0.5%`).
 pub fn parse_share(raw: &str) -> Result<Ppm, OptionsError> {
-    raw.parse::<Ppm>().map_err(|e: PpmError| OptionsError::Share {
-        text: raw.to_string(),
-        reason: e.to_string(),
-    })
+    raw.parse::<Ppm>()
+        .map_err(|e: PpmError| OptionsError::Share {
+            text: raw.to_string(),
+            reason: e.to_string(),
+        })
 }
 
 #[cfg(test)]
@@ -204,7 +209,12 @@ mod tests {
             timeout: Duration::from_secs(1),
             ..DemoOptions::default()
         };
-        assert!(late.validate().unwrap_err().to_string().contains("--timeout"));
+        assert!(
+            late.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("--timeout")
+        );
         assert_eq!(DemoOptions::default().validate(), Ok(()));
         assert!(DemoOptions::default().healthy());
     }
