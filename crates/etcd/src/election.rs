@@ -69,10 +69,7 @@ impl Election {
 
     /// The current leader, if there is one.
     pub async fn leader(&self) -> Result<Option<LeaderInfo>, EtcdError> {
-        let Some(kv) = self.etcd.get(&self.keys.leader()).await? else {
-            return Ok(None);
-        };
-        Ok(serde_json::from_slice(&kv.value).ok())
+        leader_info(&self.etcd, &self.keys).await
     }
 
     /// Waits until this replica is the leader (retrying through etcd outages), announcing
@@ -169,6 +166,14 @@ impl Election {
             }
         }
     }
+}
+
+/// The current leader under `keys`, if there is one (and its key is readable).
+pub async fn leader_info(etcd: &Etcd, keys: &ClusterKeys) -> Result<Option<LeaderInfo>, EtcdError> {
+    let Some(kv) = etcd.get(&keys.leader()).await? else {
+        return Ok(None);
+    };
+    Ok(serde_json::from_slice(&kv.value).ok())
 }
 
 impl Leadership {
