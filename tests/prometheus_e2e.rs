@@ -6,9 +6,15 @@
 //! temporary directory on an ephemeral 127.0.0.1 port.
 #![allow(clippy::unwrap_used)]
 
+// The shared helpers this test needs, by path: the rest of `support` belongs to other tests.
+#[allow(dead_code)]
+#[path = "support/config.rs"]
+mod config;
+#[allow(dead_code)]
+#[path = "support/process.rs"]
+mod process;
 #[path = "support/recording.rs"]
 mod recording;
-mod support;
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
@@ -16,6 +22,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use config::{shop, write};
+use process::Edge;
 use recording::{Recording, class, drive, plan, served_counts};
 use rollgate_config::PrometheusSpec;
 use rollgate_control::{MetricProvider, MetricQuery};
@@ -23,8 +31,6 @@ use rollgate_core::{Cohort, DurationSpec, Ppm};
 use rollgate_metrics::{Catalog, SufficientStats};
 use rollgate_prometheus::PrometheusProvider;
 use serde_json::Value;
-use support::config::{shop, write};
-use support::process::Edge;
 
 /// The scrape job, matched by the provider's configured matchers.
 const JOB: &str = "rollgate-edge";

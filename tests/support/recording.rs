@@ -22,6 +22,8 @@ use tokio::task::JoinSet;
 /// One request the upstream served.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Served {
+    /// The unit (`X-User-Id`) the request came from.
+    pub user: String,
     /// The cohort the edge put the request in.
     pub cohort: String,
     /// The status answered.
@@ -101,17 +103,20 @@ async fn answer(
         (Some("work"), Some(s), Some(ms)) => (s.parse().unwrap_or(200), ms.parse().unwrap_or(0)),
         _ => return Ok(Response::new(Full::new(Bytes::from_static(b"ok\n")))),
     };
-    let cohort = req
-        .headers()
-        .get("x-rollgate-cohort")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    };
+    let (user, cohort) = (header("x-user-id"), header("x-rollgate-cohort"));
     tokio::time::sleep(Duration::from_millis(sleep_ms)).await;
     let mut response = Response::new(Full::new(Bytes::from_static(b"done\n")));
     *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
     let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
     log.lock().expect("the log").push(Served {
+        user,
         cohort,
         status,
         micros,
@@ -246,4 +251,19 @@ pub fn exact_quantile(values: &[u64], q: f64) -> u64 {
     sorted.sort_unstable();
     let rank = (q * (sorted.len() - 1) as f64).floor() as usize;
     sorted[rank]
+}
+
+/// The `(version, cohort)` each user's request was served in, from the upstreams' logs.
+pub fn served_as(
+    upstreams: &[(&str, &Recording)],
+) -> std::collections::HashMap<String, (String, String)> {
+    upstreams
+        .iter()
+        .flat_map(|(version, upstream)| {
+            upstream
+                .served()
+                .into_iter()
+                .map(move |s| (s.user, (version.to_string(), s.cohort)))
+        })
+        .collect()
 }
