@@ -10,11 +10,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow};
-use rollgate_server::{CreateToken, CreatedToken, TokenList, TokenView};
-use rollgate_store::{Role, SqliteStore, Store, TokenRecord};
+use rollgate_server::{CreateToken, CreatedToken, Problem, TokenList, TokenView};
+use rollgate_store::{Role, SqliteStore, Store, StoreError, TokenRecord};
 
 use crate::Exit;
-use crate::client::{Client, Palette, ServerArgs, Style, block_on, print_json, segment, table};
+use crate::client::{
+    Client, Palette, ServerArgs, Style, block_on, print_json, print_refusal, segment, table,
+};
 use crate::output::OutputFormat;
 
 /// Manage API tokens.
@@ -96,10 +98,10 @@ async fn offline(
     );
     match command {
         TokenCommand::Create { name, role } => {
-            let (record, secret) = store
-                .create_token(&name, role, now_millis())
-                .await
-                .with_context(|| format!("cannot create token {name:?}"))?;
+            let (record, secret) = match store.create_token(&name, role, now_millis()).await {
+                Ok(created) => created,
+                Err(e) => return refused(e, output),
+            };
             print_created(
                 &CreatedToken {
                     token: TokenView::from(&record),
@@ -116,10 +118,10 @@ async fn offline(
             )?;
         }
         TokenCommand::Revoke { token } => {
-            let record: TokenRecord = store
-                .revoke_token(&token, now_millis())
-                .await
-                .with_context(|| format!("cannot revoke token {token:?}"))?;
+            let record: TokenRecord = match store.revoke_token(&token, now_millis()).await {
+                Ok(r) => r,
+                Err(e) => return refused(e, output),
+            };
             print_revoked(&TokenView::from(&record), output)?;
         }
     }
@@ -156,6 +158,18 @@ async fn online(command: TokenCommand, client: &Client, output: OutputFormat) ->
         }
     }
     Ok(Exit::Success)
+}
+
+/// A store refusal (a name taken, no such token, an empty name) is a refusal like the
+/// server's (exit 1); anything else is an error (exit 2).
+fn refused(e: StoreError, output: OutputFormat) -> Result<Exit> {
+    match Problem::from(e) {
+        p if p.status < 500 => {
+            print_refusal(&p, output);
+            Ok(Exit::Failure)
+        }
+        p => Err(anyhow!("{}", p.detail)),
+    }
 }
 
 fn print_created(created: &CreatedToken, output: OutputFormat) -> Result<()> {
