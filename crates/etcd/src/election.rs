@@ -77,12 +77,7 @@ impl Election {
     pub async fn campaign(&self, id: &str, api: Option<String>) -> Leadership {
         let mut failures = 0u32;
         loop {
-            tokio::time::sleep(crate::time::backoff(
-                Duration::from_millis(100),
-                failures,
-                MAX_BACKOFF,
-            ))
-            .await;
+            crate::time::pause(Duration::from_millis(100), failures, MAX_BACKOFF).await;
             match self.try_lead(id, api.clone()).await {
                 Ok(Some(leadership)) => return leadership,
                 Ok(None) => failures = 0,
@@ -139,12 +134,7 @@ impl Election {
     async fn until_deleted(&self, from: i64) -> Result<(), EtcdError> {
         let mut stream = self
             .etcd
-            .watch(WatchCreateRequest {
-                key: self.keys.leader(),
-                range_end: Vec::new(),
-                start_revision: from,
-                progress_notify: false,
-            })
+            .watch(WatchCreateRequest::key(self.keys.leader(), from))
             .await?;
         loop {
             let msg = tokio::time::timeout(self.ttl, stream.next()).await;
@@ -234,12 +224,7 @@ impl Drop for Leadership {
 async fn watch_key(etcd: Etcd, guard: WriteGuard, deposed: watch::Sender<bool>) {
     let mut failures = 0u32;
     loop {
-        tokio::time::sleep(crate::time::backoff(
-            Duration::from_millis(100),
-            failures,
-            MAX_BACKOFF,
-        ))
-        .await;
+        crate::time::pause(Duration::from_millis(100), failures, MAX_BACKOFF).await;
         failures = failures.saturating_add(1);
         let Ok(read) = etcd.range(&RangeRequest::key(guard.key.clone())).await else {
             continue;
@@ -254,12 +239,10 @@ async fn watch_key(etcd: Etcd, guard: WriteGuard, deposed: watch::Sender<bool>) 
             return;
         }
         let watch = etcd
-            .watch(WatchCreateRequest {
-                key: guard.key.clone(),
-                range_end: Vec::new(),
-                start_revision: read.header.revision + 1,
-                progress_notify: false,
-            })
+            .watch(WatchCreateRequest::key(
+                guard.key.clone(),
+                read.header.revision + 1,
+            ))
             .await;
         let Ok(mut stream) = watch else { continue };
         failures = 0;

@@ -128,10 +128,9 @@ impl SnapshotWatcher {
                     }
                 }
             }
-            let pause = crate::time::backoff(Duration::from_millis(100), failures, MAX_BACKOFF);
             tokio::select! {
                 () = &mut shutdown => return,
-                () = tokio::time::sleep(pause) => {}
+                () = crate::time::pause(Duration::from_millis(100), failures, MAX_BACKOFF) => {}
             }
         }
     }
@@ -146,12 +145,10 @@ impl SnapshotWatcher {
         }
         let mut stream = self
             .etcd
-            .watch(WatchCreateRequest {
-                key: key.clone(),
-                range_end: Vec::new(),
-                start_revision: read.header.revision + 1,
-                progress_notify: false,
-            })
+            .watch(WatchCreateRequest::key(
+                key.clone(),
+                read.header.revision + 1,
+            ))
             .await?;
         self.status
             .send_if_modified(|s| !std::mem::replace(&mut s.connected, true));

@@ -75,10 +75,9 @@ impl Registration {
         tokio::pin!(shutdown);
         let mut failures = 0u32;
         loop {
-            let pause = crate::time::backoff(Duration::from_millis(200), failures, MAX_BACKOFF);
             tokio::select! {
                 () = &mut shutdown => return,
-                () = tokio::time::sleep(pause) => {}
+                () = crate::time::pause(Duration::from_millis(200), failures, MAX_BACKOFF) => {}
             }
             let lease = match KeptLease::grant(&self.etcd, self.ttl).await {
                 Ok(lease) => lease,

@@ -29,6 +29,14 @@ pub(crate) fn backoff(base: Duration, round: u32, max: Duration) -> Duration {
     }))
 }
 
+/// Sleeps for [`backoff`]`(base, failures, max)`: nothing before the first failure.
+pub(crate) async fn pause(base: Duration, failures: u32, max: Duration) {
+    let d = backoff(base, failures, max);
+    if !d.is_zero() {
+        tokio::time::sleep(d).await;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

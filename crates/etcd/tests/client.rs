@@ -3,24 +3,20 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::time::Duration;
 
 use rollgate_etcd::wire::{
     CompareResult, EventType, RangeRequest, RequestOp, TxnCompare, TxnRequest, WatchCreateRequest,
 };
-use rollgate_etcd::{Etcd, EtcdConfig, EtcdError, LocalEtcd, local::free_port};
-
-fn client(urls: &[String]) -> Etcd {
-    let mut config = EtcdConfig::new(urls.iter().cloned());
-    config.backoff = Duration::from_millis(10);
-    Etcd::new(config).unwrap()
-}
+use rollgate_etcd::{EtcdError, LocalEtcd, local::free_port};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keys_pages_and_transactions() {
     let dir = tempfile::tempdir().unwrap();
     let etcd = LocalEtcd::start(&dir.path().join("etcd")).unwrap();
-    let c = client(&[etcd.url()]);
+    let c = support::client_for(&[etcd.url()]);
 
     assert_eq!(c.get(b"/a/missing").await.unwrap(), None);
     let put = c.put(b"/a/k", b"v1", 0).await.unwrap();
@@ -74,7 +70,7 @@ async fn keys_pages_and_transactions() {
 async fn watches_deliver_changes_in_order_and_report_compaction() {
     let dir = tempfile::tempdir().unwrap();
     let etcd = LocalEtcd::start(&dir.path().join("etcd")).unwrap();
-    let c = client(&[etcd.url()]);
+    let c = support::client_for(&[etcd.url()]);
     let first = c.put(b"/w/a", b"1", 0).await.unwrap().header.revision;
     c.put(b"/w/b", b"2", 0).await.unwrap();
     c.put(b"/other", b"x", 0).await.unwrap();
@@ -138,7 +134,7 @@ async fn watches_deliver_changes_in_order_and_report_compaction() {
 async fn leases_keep_keys_alive_until_revoked() {
     let dir = tempfile::tempdir().unwrap();
     let etcd = LocalEtcd::start(&dir.path().join("etcd")).unwrap();
-    let c = client(&[etcd.url()]);
+    let c = support::client_for(&[etcd.url()]);
     let lease = c.lease_grant(Duration::from_secs(30)).await.unwrap();
     assert!(lease.id != 0 && lease.ttl >= 30, "{lease:?}");
     c.put(b"/l/k", b"alive", lease.id).await.unwrap();
@@ -165,7 +161,7 @@ async fn calls_fail_over_and_survive_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let mut etcd = LocalEtcd::start(&dir.path().join("etcd")).unwrap();
     let dead = format!("http://{}", free_port().unwrap());
-    let c = client(&[dead.clone(), etcd.url()]);
+    let c = support::client_for(&[dead.clone(), etcd.url()]);
     c.put(b"/f/k", b"v", 0).await.unwrap();
     assert_eq!(
         c.preferred_endpoint(),

@@ -4,18 +4,17 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::time::{Duration, Instant};
 
-use rollgate_etcd::{ClusterKeys, Election, Etcd, EtcdConfig, EtcdStore, LocalEtcd};
+use rollgate_etcd::{ClusterKeys, Election, Etcd, EtcdStore, LocalEtcd};
 use rollgate_store::Store;
 
 const TTL: Duration = Duration::from_secs(2);
 
 fn election(etcd: &LocalEtcd) -> (Etcd, Election) {
-    let mut config = EtcdConfig::new([etcd.url()]);
-    config.backoff = Duration::from_millis(10);
-    config.request_timeout = Duration::from_secs(1);
-    let c = Etcd::new(config).unwrap();
+    let c = support::client(etcd);
     let e = Election::new(c.clone(), ClusterKeys::new("/rg")).with_ttl(TTL);
     (c, e)
 }

@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -11,38 +13,16 @@ use rollgate_control::{Snapshot, SnapshotPublisher};
 use rollgate_core::{EdgeContext, Ppm, RoutingSpec, RoutingTable};
 use rollgate_edge::{Edge, ProxySettings, TableHandle, Telemetry};
 use rollgate_etcd::{
-    ClusterKeys, Etcd, EtcdConfig, EtcdPublisher, LocalEtcd, Registration, SnapshotFile,
-    SnapshotSource, SnapshotWatcher, WriteGuard, fleet,
+    ClusterKeys, Etcd, EtcdPublisher, LocalEtcd, Registration, SnapshotFile, SnapshotSource,
+    SnapshotWatcher, WriteGuard, fleet,
 };
 use rollgate_metrics::{Recorder, RecorderConfig};
 use tokio::sync::watch;
 
 fn spec(weight: &str) -> RoutingSpec {
-    let text = format!(
-        r#"
-[[services]]
-name = "shop"
-[[services.versions]]
-name = "v1"
-endpoints = ["127.0.0.1:1"]
-[[services.versions]]
-name = "v2"
-endpoints = ["127.0.0.1:2"]
-[[rollouts]]
-name = "shop-v2"
-service = "shop"
-stable = "v1"
-canary = "v2"
-weight = "{weight}"
-"#
-    );
-    rollgate_config::parse(&text, "test").unwrap().routing
-}
-
-fn client(etcd: &LocalEtcd) -> Etcd {
-    let mut config = EtcdConfig::new([etcd.url()]);
-    config.backoff = Duration::from_millis(10);
-    Etcd::new(config).unwrap()
+    rollgate_config::parse(&support::shop(Some(weight)), "test")
+        .unwrap()
+        .routing
 }
 
 /// An edge (not listening) and its table handle.
@@ -96,9 +76,7 @@ async fn follower(etcd: &Etcd, keys: &ClusterKeys, id: &str, dir: &std::path::Pa
     let (e, handle) = edge(table);
     let status = watcher.status();
     let (stop, rx) = watch::channel(false);
-    let stopped = |mut rx: watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|s| *s).await;
-    };
+    let stopped = support::stopped;
     tokio::spawn(watcher.run(handle.clone(), stopped(rx.clone())));
     let registration =
         Registration::new(etcd.clone(), keys.clone()).with_ttl(Duration::from_secs(2));
@@ -115,7 +93,7 @@ async fn follower(etcd: &Etcd, keys: &ClusterKeys, id: &str, dir: &std::path::Pa
 async fn edges_follow_every_published_snapshot_and_report_it() {
     let dir = tempfile::tempdir().unwrap();
     let etcd = LocalEtcd::start(&dir.path().join("etcd")).unwrap();
-    let c = client(&etcd);
+    let c = support::client(&etcd);
     let keys = ClusterKeys::new("/rg");
     let publisher = EtcdPublisher::new(c.clone(), keys.clone());
     publisher
@@ -188,7 +166,7 @@ fn futures_now<T>(f: impl Future<Output = Result<T, rollgate_etcd::EtcdError>>) 
 async fn the_publisher_never_goes_back_and_stops_when_deposed() {
     let dir = tempfile::tempdir().unwrap();
     let etcd = LocalEtcd::start(&dir.path().join("etcd")).unwrap();
-    let c = client(&etcd);
+    let c = support::client(&etcd);
     let keys = ClusterKeys::new("/rg");
     let publisher = EtcdPublisher::new(c.clone(), keys.clone());
     let s5 = Snapshot::new(5, spec("5%"));
@@ -232,7 +210,7 @@ async fn the_publisher_never_goes_back_and_stops_when_deposed() {
 async fn a_bad_snapshot_is_refused_whole() {
     let dir = tempfile::tempdir().unwrap();
     let etcd = LocalEtcd::start(&dir.path().join("etcd")).unwrap();
-    let c = client(&etcd);
+    let c = support::client(&etcd);
     let keys = ClusterKeys::new("/rg");
     EtcdPublisher::new(c.clone(), keys.clone())
         .publish(&Snapshot::new(1, spec("10%")))
@@ -284,7 +262,7 @@ async fn a_bad_snapshot_is_refused_whole() {
 async fn edges_keep_serving_without_etcd_and_start_from_disk() {
     let dir = tempfile::tempdir().unwrap();
     let mut etcd = LocalEtcd::start(&dir.path().join("etcd")).unwrap();
-    let c = client(&etcd);
+    let c = support::client(&etcd);
     let keys = ClusterKeys::new("/rg");
     let publisher = EtcdPublisher::new(c.clone(), keys.clone());
     publisher

@@ -4,17 +4,15 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::future::Future;
 use std::pin::Pin;
 
 use rollgate_core::model::Action;
-use rollgate_etcd::{Etcd, EtcdConfig, EtcdStore, LocalEtcd, WriteGuard};
+use rollgate_etcd::{EtcdStore, LocalEtcd, WriteGuard};
 use rollgate_store::conformance::{self, decision, rollout, seed_service};
 use rollgate_store::{RolloutCommit, Store, StoreError};
-
-fn client(etcd: &LocalEtcd) -> Etcd {
-    Etcd::new(EtcdConfig::new([etcd.url()])).unwrap()
-}
 
 type Check =
     for<'a> fn(&'a dyn Store) -> Pin<Box<dyn Future<Output = Result<(), StoreError>> + 'a>>;
@@ -46,7 +44,7 @@ async fn conformance_suite_check_by_check() {
     );
     for (name, check) in checks {
         // A fresh prefix is a fresh, empty store.
-        let store = EtcdStore::new(client(&etcd), &format!("/t/{name}"));
+        let store = EtcdStore::new(support::client(&etcd), &format!("/t/{name}"));
         eprintln!("conformance: {name}");
         check(&store)
             .await
@@ -58,7 +56,7 @@ async fn conformance_suite_check_by_check() {
 async fn every_check_on_one_store() {
     let dir = tempfile::tempdir().unwrap();
     let etcd = LocalEtcd::start(&dir.path().join("etcd")).unwrap();
-    let store = EtcdStore::new(client(&etcd), "/rollgate");
+    let store = EtcdStore::new(support::client(&etcd), "/rollgate");
     conformance::run_all(&store).await.unwrap();
 }
 
@@ -66,8 +64,8 @@ async fn every_check_on_one_store() {
 async fn two_replicas_share_one_log_without_gaps() {
     let dir = tempfile::tempdir().unwrap();
     let etcd = LocalEtcd::start(&dir.path().join("etcd")).unwrap();
-    let a = EtcdStore::new(client(&etcd), "/shared");
-    let b = EtcdStore::new(client(&etcd), "/shared");
+    let a = EtcdStore::new(support::client(&etcd), "/shared");
+    let b = EtcdStore::new(support::client(&etcd), "/shared");
     seed_service(&a, "svc").await.unwrap();
     for name in ["ra", "rb"] {
         a.create_rollout(rollout(name, "svc")).await.unwrap();
@@ -112,7 +110,7 @@ async fn two_replicas_share_one_log_without_gaps() {
 async fn a_deposed_writer_is_fenced_off() {
     let dir = tempfile::tempdir().unwrap();
     let etcd = LocalEtcd::start(&dir.path().join("etcd")).unwrap();
-    let c = client(&etcd);
+    let c = support::client(&etcd);
     let store = EtcdStore::new(c.clone(), "/fenced");
     seed_service(&store, "svc").await.unwrap();
     let created = store.create_rollout(rollout("r", "svc")).await.unwrap();

@@ -4,32 +4,20 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rollgate_control::{Builtin, ControlOptions, ControlPlane, Disabled};
 use rollgate_core::{Cohort, EdgeContext};
 use rollgate_etcd::{
-    BatchReceipt, ClusterKeys, DistributedApi, EdgeStatus, Election, Etcd, EtcdConfig, LocalEtcd,
-    Registration, TelemetryPusher, WindowBatch,
+    BatchReceipt, ClusterKeys, DistributedApi, EdgeStatus, Election, LocalEtcd, Registration,
+    TelemetryPusher, WindowBatch,
 };
 use rollgate_metrics::{Recorder, RecorderConfig, RequestRecord, SeriesFilter, SeriesKey, Window};
 use rollgate_store::MemStore;
 use tokio::sync::watch;
-
-const CONFIG: &str = r#"
-[control]
-window = "1s"
-
-[[services]]
-name = "shop"
-[[services.versions]]
-name = "v1"
-endpoints = ["127.0.0.1:1"]
-[[services.versions]]
-name = "v2"
-endpoints = ["127.0.0.1:2"]
-"#;
 
 fn total(plane: &ControlPlane) -> u64 {
     plane
@@ -45,10 +33,10 @@ fn total(plane: &ControlPlane) -> u64 {
 async fn merged_windows_equal_the_sum_of_every_edge() {
     let dir = tempfile::tempdir().unwrap();
     let etcd = LocalEtcd::start(&dir.path().join("etcd")).unwrap();
-    let c = Etcd::new(EtcdConfig::new([etcd.url()])).unwrap();
+    let c = support::client(&etcd);
     let keys = ClusterKeys::new("/rg");
 
-    let config = rollgate_config::parse(CONFIG, "test").unwrap();
+    let config = rollgate_config::parse(&support::shop(None), "test").unwrap();
     let opts = ControlOptions::new(&config, EdgeContext::default());
     let provider = Arc::new(Builtin::new(opts.windows.clone(), opts.catalog.clone()));
     let plane = ControlPlane::start(
@@ -70,9 +58,7 @@ async fn merged_windows_equal_the_sum_of_every_edge() {
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(axum::serve(listener, api.router()).into_future());
     let (stop, stop_rx) = watch::channel(false);
-    let stopped = |mut rx: watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|s| *s).await;
-    };
+    let stopped = support::stopped;
     tokio::spawn(api.clone().run(stopped(stop_rx.clone())));
     let _leader = Election::new(c.clone(), keys.clone())
         .campaign("control-1", Some(url.clone()))

@@ -72,6 +72,28 @@ pub enum EventType {
     Delete,
 }
 
+impl WatchCreateRequest {
+    /// Watch one key from `start_revision` on.
+    pub fn key(key: impl Into<Vec<u8>>, start_revision: i64) -> WatchCreateRequest {
+        WatchCreateRequest {
+            key: key.into(),
+            start_revision,
+            ..WatchCreateRequest::default()
+        }
+    }
+
+    /// Watch every key under `prefix` from `start_revision` on.
+    pub fn prefix(prefix: impl Into<Vec<u8>>, start_revision: i64) -> WatchCreateRequest {
+        let key = prefix.into();
+        WatchCreateRequest {
+            range_end: crate::keys::prefix_end(&key),
+            key,
+            start_revision,
+            progress_notify: false,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
