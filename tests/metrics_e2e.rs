@@ -3,12 +3,12 @@
 //! - `/metrics` of the real `rollgate edge` binary: every request counted once, under the
 //!   version that served it, the cohort the edge put it in and its status class; the latency
 //!   histogram holds every request in the bucket its latency allows.
-//! - The windows: the stand-alone edge does not serve its windows (it only renders their
-//!   totals on `/metrics`), so this part runs the same proxy in-process — `rollgate_edge::Edge`
-//!   on real sockets, its recorder closed by `close_windows` (what `rollgate edge` runs) into
-//!   the control plane's `Windows` — and reads them through the built-in metric provider, as
-//!   the control plane does. Counts per cohort are exact, and the p99 of the DDSketch is
-//!   within 1% of the exact p99 of the latencies the upstream recorded.
+//! - The windows, through the real `rollgate serve` binary (the stand-alone edge renders only
+//!   their totals): its edge records into windows the control plane keeps, and
+//!   `GET /api/v1/rollouts/{rollout}/metrics` reads them through the built-in metric provider
+//!   — the document the analysis judges. Counts per cohort are exact there and on the same
+//!   process's `/metrics`, and the p99 of the DDSketch is within 1% of the exact p99 of the
+//!   latencies the upstream recorded.
 //!
 //! What the p99 is compared with: each request's latency as the edge records it (arrival to
 //! end of response) lies between what the upstream measured (its handler, from request head
@@ -28,20 +28,22 @@ mod config;
 mod process;
 #[path = "support/recording.rs"]
 mod recording;
+#[allow(dead_code)]
+#[path = "support/serve.rs"]
+mod serve;
+#[path = "support/cli.rs"]
+mod tokens;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use config::{shop, write};
 use recording::{Recording, Seen, class, drive, exact_quantile, plan, served_as, served_counts};
-use rollgate_control::{Builtin, MetricQuery, Windows};
-use rollgate_core::{Cohort, Ppm, RoutingTable};
-use rollgate_edge::{Edge, ProxySettings, Telemetry, close_windows};
-use rollgate_metrics::{
-    Catalog, Exposition, LATENCY_BUCKETS_US, Recorder, RecorderConfig, StoreConfig, SufficientStats,
-};
+use rollgate_analysis::RolloutMetrics;
+use rollgate_core::Cohort;
+use rollgate_metrics::{LATENCY_BUCKETS_US, SufficientStats};
+use serve::Serve;
 
 /// A breaker that never opens: every 503 must stay on the version that answered it.
 const BREAKER: &str = r#"breaker = { consecutive_failures = 1000, error_ratio = "100%" }"#;
@@ -254,90 +256,64 @@ async fn edge_metrics_count_every_request_exactly() {
     }
 }
 
+/// `GET /api/v1/rollouts/shop-v2/metrics` over `[from, to)`.
+async fn rollout_metrics(server: &Serve, token: &str, from: i64, to: i64) -> RolloutMetrics {
+    let url = format!(
+        "http://{}/api/v1/rollouts/shop-v2/metrics?from={from}&to={to}",
+        server.api
+    );
+    let response = reqwest::Client::new()
+        .get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{}", server.logs());
+    serde_json::from_slice(&response.bytes().await.unwrap()).unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn windows_and_the_sketch_count_every_request_exactly() {
     const N: usize = 1000;
     const CONCURRENCY: usize = 200;
-    let (v1, v2, _dir, path) = setup().await;
-    let config = rollgate_config::load(&path).unwrap();
-    let table =
-        Arc::new(RoutingTable::build(&config.routing, &config.edge.context().unwrap()).unwrap());
-    let recorder = Arc::new(Recorder::new(RecorderConfig::default(), []));
-    let exposition = Exposition::new(10_000);
-    let windows = Windows::new(StoreConfig::default());
-    let telemetry = Telemetry {
-        recorder: Arc::clone(&recorder),
-        exposition: Some(exposition.clone()),
-    };
-    let edge = Edge::new(
-        ProxySettings::new("127.0.0.1:0".parse().unwrap()),
-        table,
-        telemetry,
-    )
-    .bind()
-    .await
-    .unwrap();
-    let url = format!("http://{}", edge.local_addr());
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let until_stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|s| *s).await;
-    };
-    let store = windows.clone();
-    let closer = tokio::spawn(close_windows(
-        recorder,
-        exposition.clone(),
-        move |w| {
-            let report = store.insert(vec![w.clone()], now_ms());
-            assert_eq!(report.accepted, 1, "{report:?}");
-        },
-        until_stopped(stopped.clone()),
-    ));
-    let proxy = tokio::spawn(edge.run(until_stopped(stopped)));
+    let (v1, v2, dir, config) = setup().await;
+    let data = dir.path().join("data");
+    let token = tokens::offline_token(&data, "metrics-e2e", "viewer");
+    let server = Serve::start(&config, &data);
 
     let from = now_ms() / 1000 * 1000;
-    // Upstream sleeps of 0.2 to 3 s, 97 distinct values.
+    // Upstream sleeps of 0.2 to 3 s, 97 distinct values. The first round opens every
+    // connection (client → edge → upstream) with quick requests; the slow ones then run over
+    // open connections, so connection set-up is not what the p99 measures.
     let sleeps: Vec<u64> = (0..97).map(|k| 200 + k * 29).collect();
     let mut plan = plan(N, &sleeps);
-    // The first round opens every connection (client → edge → upstream) with quick
-    // requests; the slow ones then run over open connections.
     for p in plan.iter_mut().take(CONCURRENCY) {
         p.sleep_ms = 0;
     }
-    let seen = drive(&url, &plan, CONCURRENCY).await;
+    let seen = drive(&server.url(""), &plan, CONCURRENCY).await;
     assert!(
         seen.iter().zip(&plan).all(|(s, p)| s.status == p.status),
         "every status came through"
     );
-    // Stopping drains the proxy and closes every window still open.
-    stop.send(true).unwrap();
-    proxy.await.unwrap();
-    closer.await.unwrap();
-    let to = (now_ms() / 1000 + 1) * 1000;
 
-    let query = MetricQuery {
-        rollout: "shop-v2".into(),
-        service: "shop".into(),
-        stable: "v1".into(),
-        canary: "v2".into(),
-        weight: Ppm::percent(30),
-        cohorts: Cohort::ALL.to_vec(),
-        metrics: [
-            "requests",
-            "http_2xx",
-            "http_4xx",
-            "http_5xx",
-            "error_rate",
-            "p99_latency",
-        ]
-        .iter()
-        .map(|m| m.to_string())
-        .collect(),
-        from,
-        to,
+    // The control loop closes a window a tick after it ends: wait (at most 10 s) until the
+    // windows hold every request, then read the range that holds them all.
+    let started = Instant::now();
+    let (doc, to) = loop {
+        let to = (now_ms() / 1000 + 1) * 1000;
+        let doc = rollout_metrics(&server, &token, from, to).await;
+        let counted: u64 = doc
+            .cohorts
+            .values()
+            .map(|c| c.metrics["requests"].samples)
+            .sum();
+        if counted >= N as u64 || started.elapsed() > Duration::from_secs(10) {
+            break (doc, to);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    let doc = Builtin::new(windows, Arc::new(Catalog::builtin())).compute(&query);
     let served = served_counts(&[("v1", &v1), ("v2", &v2)]);
-    let exposed = parse(&exposition.render().unwrap());
+    let exposed = scrape(server.admin.unwrap()).await;
     let users: Vec<String> = plan.iter().map(|p| p.user.clone()).collect();
     let latencies = latencies(&v1, &v2, &seen, &users);
     let mut sum = 0;
@@ -349,7 +325,9 @@ async fn windows_and_the_sketch_count_every_request_exactly() {
                 .copied()
                 .unwrap_or(0)
         };
-        let metrics = &doc.cohorts[&cohort].metrics;
+        let cohort_doc = &doc.cohorts[&cohort];
+        assert_eq!(cohort_doc.version, version);
+        let metrics = &cohort_doc.metrics;
         let requests = metrics["requests"].samples;
         assert_eq!(
             requests,
@@ -359,6 +337,7 @@ async fn windows_and_the_sketch_count_every_request_exactly() {
         assert_eq!(metrics["http_2xx"].samples, expect("2xx"), "{name}");
         assert_eq!(metrics["http_4xx"].samples, expect("4xx"), "{name}");
         assert_eq!(metrics["http_5xx"].samples, expect("5xx"), "{name}");
+        assert_eq!(metrics["version_errors"].samples, expect("5xx"), "{name}");
         assert_eq!(
             metrics["error_rate"].stats,
             SufficientStats::Ratio {
@@ -405,5 +384,19 @@ async fn windows_and_the_sketch_count_every_request_exactly() {
             "{name}: sketch p99 {sketch} ms outside [{exact}, {client_p99}] ms"
         );
     }
-    assert_eq!(sum, N as u64, "every request is in the windows once");
+    assert_eq!(
+        sum,
+        N as u64,
+        "every request is in the windows once: {}",
+        server.logs()
+    );
+    // Nothing more arrives later: the range after `to` is empty.
+    let later = rollout_metrics(&server, &token, to, to + 60_000).await;
+    assert!(
+        later
+            .cohorts
+            .values()
+            .all(|c| c.metrics["requests"].samples == 0),
+        "{later:?}"
+    );
 }

@@ -2,8 +2,10 @@
 //! scrapes a real `rollgate edge` every second; real traffic goes through the edge to two
 //! recording upstreams; the `PrometheusProvider` must then report exactly what the upstreams
 //! served — requests, 5xx and error rate per cohort — and the p99 Prometheus itself computes
-//! from the same histogram. The test starts and stops its own Prometheus (by PID) in a
-//! temporary directory on an ephemeral 127.0.0.1 port.
+//! from the same histogram. A second test runs the whole path: `rollgate serve` configured
+//! with `[control.provider.prometheus]` answers its metrics API from Prometheus, and shows the
+//! provider's error on the rollout when Prometheus stops. Each test starts and stops its own
+//! Prometheus (by PID) in a temporary directory on an ephemeral 127.0.0.1 port.
 #![allow(clippy::unwrap_used)]
 
 // The shared helpers this test needs, by path: the rest of `support` belongs to other tests.
@@ -15,7 +17,13 @@ mod config;
 mod process;
 #[path = "support/recording.rs"]
 mod recording;
+#[allow(dead_code)]
+#[path = "support/serve.rs"]
+mod serve;
+#[path = "support/cli.rs"]
+mod tokens;
 
+use std::collections::BTreeMap;
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -25,15 +33,20 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use config::{shop, write};
 use process::Edge;
 use recording::{Recording, class, drive, plan, served_counts};
+use rollgate_analysis::RolloutMetrics;
 use rollgate_config::PrometheusSpec;
 use rollgate_control::{MetricProvider, MetricQuery};
 use rollgate_core::{Cohort, DurationSpec, Ppm};
 use rollgate_metrics::{Catalog, SufficientStats};
 use rollgate_prometheus::PrometheusProvider;
 use serde_json::Value;
+use serve::Serve;
 
 /// The scrape job, matched by the provider's configured matchers.
 const JOB: &str = "rollgate-edge";
+
+/// A breaker that never opens: every 503 must stay on the version that answered it.
+const BREAKER: &str = r#"breaker = { consecutive_failures = 1000, error_ratio = "100%" }"#;
 
 /// Requests sent through the edge.
 const N: usize = 520;
@@ -53,14 +66,22 @@ impl Prometheus {
     /// ready. Retries on another port if the one picked was taken meanwhile.
     async fn start(target: SocketAddr) -> Prometheus {
         for _ in 0..3 {
-            if let Some(p) = Prometheus::try_start(target).await {
+            if let Some(p) = Prometheus::try_start(target, free_port()).await {
                 return p;
             }
         }
         panic!("Prometheus did not start on three ports");
     }
 
-    async fn try_start(target: SocketAddr) -> Option<Prometheus> {
+    /// As [`Prometheus::start`], on `port` (chosen before, for a config that names it).
+    async fn start_on(target: SocketAddr, port: u16) -> Prometheus {
+        match Prometheus::try_start(target, port).await {
+            Some(p) => p,
+            None => panic!("Prometheus did not start on port {port}"),
+        }
+    }
+
+    async fn try_start(target: SocketAddr, port: u16) -> Option<Prometheus> {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("prometheus.yml");
         std::fs::write(
@@ -71,11 +92,6 @@ impl Prometheus {
             ),
         )
         .unwrap();
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
         let log = std::fs::File::create(dir.path().join("prometheus.log")).unwrap();
         let child = Command::new("prometheus")
             .arg(format!("--config.file={}", config.display()))
@@ -170,6 +186,15 @@ impl Drop for Prometheus {
     }
 }
 
+/// A port the OS had free a moment ago.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -183,8 +208,8 @@ fn value(sample: &Value) -> f64 {
 }
 
 /// The total of `rollgate_requests_total` on the edge's own `/metrics`.
-async fn exposed_requests(edge: &Edge) -> u64 {
-    let text = reqwest::get(edge.admin_url("/metrics"))
+async fn exposed_requests(admin: SocketAddr) -> u64 {
+    let text = reqwest::get(format!("http://{admin}/metrics"))
         .await
         .unwrap()
         .text()
@@ -196,85 +221,25 @@ async fn exposed_requests(edge: &Edge) -> u64 {
         .sum()
 }
 
-/// Waits until the edge's `/metrics` shows `n` requests (windows close every second).
-async fn wait_for_exposed(edge: &Edge, n: u64) {
+/// Waits until the edge's `/metrics` on `admin` shows `n` requests (windows close every
+/// second); `logs` are shown if it never does.
+async fn wait_for_exposed(admin: SocketAddr, n: u64, logs: impl Fn() -> String) {
     let started = Instant::now();
     while started.elapsed() < Duration::from_secs(10) {
-        if exposed_requests(edge).await >= n {
+        if exposed_requests(admin).await >= n {
             return;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!(
         "the edge's /metrics did not reach {n} requests:\n{}",
-        edge.logs()
+        logs()
     );
 }
 
-fn provider(prometheus: &Prometheus) -> PrometheusProvider {
-    let spec = PrometheusSpec {
-        url: prometheus.url.clone(),
-        timeout: DurationSpec::from_secs(5),
-        matchers: [("job".to_string(), JOB.to_string())].into_iter().collect(),
-    };
-    PrometheusProvider::new(&spec, Arc::new(Catalog::builtin())).unwrap()
-}
-
-fn query(from: i64, to: i64) -> MetricQuery {
-    let metrics = [
-        "requests",
-        "http_2xx",
-        "http_4xx",
-        "http_5xx",
-        "version_errors",
-        "error_rate",
-        "p99_latency",
-        "avg_latency",
-    ];
-    MetricQuery {
-        rollout: "shop-v2".into(),
-        service: "shop".into(),
-        stable: "v1".into(),
-        canary: "v2".into(),
-        weight: Ppm::percent(30),
-        cohorts: Cohort::ALL.to_vec(),
-        metrics: metrics.iter().map(|m| m.to_string()).collect(),
-        from,
-        to,
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn the_prometheus_provider_reports_exact_counts_of_real_traffic() {
-    let (v1, v2) = (Recording::start().await, Recording::start().await);
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("rollgate.toml");
-    // A breaker that never opens: the 503s must stay on the version that answered them.
-    let breaker = r#"breaker = { consecutive_failures = 1000, error_ratio = "100%" }"#;
-    write(
-        &config,
-        &shop(&v1.endpoint(), &v2.endpoint(), "30%", None, breaker),
-    );
-    let edge = Edge::start(&config);
-    let mut prometheus = Prometheus::start(edge.admin).await;
-    let provider = provider(&prometheus);
-
-    // Before any traffic: the rollout's series do not exist yet, so every count is 0.
-    let from = now_ms();
-    let plan = plan(N, &SLEEPS);
-    let seen = drive(&edge.url(""), &plan, 48).await;
-    assert!(
-        seen.iter().zip(&plan).all(|(s, p)| s.status == p.status),
-        "every status came through"
-    );
-    wait_for_exposed(&edge, N as u64).await;
-    prometheus
-        .wait_for_scrape_after(now_ms() as f64 / 1000.0)
-        .await;
-    let to = now_ms();
-
-    let doc = provider.rollout_metrics(&query(from, to)).await.unwrap();
-    let served = served_counts(&[("v1", &v1), ("v2", &v2)]);
+/// Asserts that `doc` holds, per cohort, exactly the requests, statuses and errors the
+/// upstreams served (`served`, per version, cohort and class), and `n` requests in all.
+fn assert_exact(doc: &RolloutMetrics, served: &BTreeMap<(String, String, String), u64>, n: usize) {
     let expect = |version: &str, cohort: Cohort, class: &str| {
         served
             .get(&(
@@ -315,7 +280,72 @@ async fn the_prometheus_provider_reports_exact_counts_of_real_traffic() {
         );
         total += get("requests");
     }
-    assert_eq!(total, N as u64, "every request counted once, in one cohort");
+    assert_eq!(total, n as u64, "every request counted once, in one cohort");
+}
+
+fn provider(prometheus: &Prometheus) -> PrometheusProvider {
+    let spec = PrometheusSpec {
+        url: prometheus.url.clone(),
+        timeout: DurationSpec::from_secs(5),
+        matchers: [("job".to_string(), JOB.to_string())].into_iter().collect(),
+    };
+    PrometheusProvider::new(&spec, Arc::new(Catalog::builtin())).unwrap()
+}
+
+fn query(from: i64, to: i64) -> MetricQuery {
+    let metrics = [
+        "requests",
+        "http_2xx",
+        "http_4xx",
+        "http_5xx",
+        "version_errors",
+        "error_rate",
+        "p99_latency",
+        "avg_latency",
+    ];
+    MetricQuery {
+        rollout: "shop-v2".into(),
+        service: "shop".into(),
+        stable: "v1".into(),
+        canary: "v2".into(),
+        weight: Ppm::percent(30),
+        cohorts: Cohort::ALL.to_vec(),
+        metrics: metrics.iter().map(|m| m.to_string()).collect(),
+        from,
+        to,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_prometheus_provider_reports_exact_counts_of_real_traffic() {
+    let (v1, v2) = (Recording::start().await, Recording::start().await);
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("rollgate.toml");
+    write(
+        &config,
+        &shop(&v1.endpoint(), &v2.endpoint(), "30%", None, BREAKER),
+    );
+    let edge = Edge::start(&config);
+    let mut prometheus = Prometheus::start(edge.admin).await;
+    let provider = provider(&prometheus);
+
+    // Before any traffic: the rollout's series do not exist yet, so every count is 0.
+    let from = now_ms();
+    let plan = plan(N, &SLEEPS);
+    let seen = drive(&edge.url(""), &plan, 48).await;
+    assert!(
+        seen.iter().zip(&plan).all(|(s, p)| s.status == p.status),
+        "every status came through"
+    );
+    wait_for_exposed(edge.admin, N as u64, || edge.logs()).await;
+    prometheus
+        .wait_for_scrape_after(now_ms() as f64 / 1000.0)
+        .await;
+    let to = now_ms();
+
+    let doc = provider.rollout_metrics(&query(from, to)).await.unwrap();
+    let served = served_counts(&[("v1", &v1), ("v2", &v2)]);
+    assert_exact(&doc, &served, N);
     let by_class: u64 = served
         .iter()
         .filter(|((v, _, c), _)| v == "v2" && *c == class(503))
@@ -405,6 +435,88 @@ async fn the_prometheus_provider_reports_exact_counts_of_real_traffic() {
     assert!(
         !Path::new(&data).exists(),
         "the temporary directory is removed"
+    );
+}
+
+/// `GET <path>` on the API of `server` with `token`: the status and the JSON body.
+async fn api(server: &Serve, token: &str, path: &str) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .get(format!("http://{}{path}", server.api))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn rollgate_serve_judges_its_rollout_on_prometheus() {
+    let (v1, v2) = (Recording::start().await, Recording::start().await);
+    let dir = tempfile::tempdir().unwrap();
+    let (config, data) = (dir.path().join("rollgate.toml"), dir.path().join("data"));
+    // Prometheus' port is chosen first: the control plane's config names it.
+    let port = free_port();
+    let provider = format!(
+        "\n[control.provider.prometheus]\nurl = \"http://127.0.0.1:{port}\"\ntimeout = \"2s\"\nmatchers = {{ job = \"{JOB}\" }}\n"
+    );
+    let text = shop(&v1.endpoint(), &v2.endpoint(), "30%", None, BREAKER) + &provider;
+    write(&config, &text);
+    let token = tokens::offline_token(&data, "prometheus-e2e", "viewer");
+    let server = Serve::start(&config, &data);
+    let admin = server.admin.unwrap();
+    let mut prometheus = Prometheus::start_on(admin, port).await;
+
+    let from = now_ms();
+    let plan = plan(N, &SLEEPS);
+    let seen = drive(&server.url(""), &plan, 48).await;
+    assert!(seen.iter().zip(&plan).all(|(s, p)| s.status == p.status));
+    wait_for_exposed(admin, N as u64, || server.logs()).await;
+    prometheus
+        .wait_for_scrape_after(now_ms() as f64 / 1000.0)
+        .await;
+    let to = now_ms();
+
+    // The metrics API answers from the configured provider: Prometheus.
+    let path = format!("/api/v1/rollouts/shop-v2/metrics?from={from}&to={to}");
+    let (status, body) = api(&server, &token, &path).await;
+    assert_eq!(status, 200, "{body}");
+    let doc: RolloutMetrics = serde_json::from_value(body).unwrap();
+    assert_exact(&doc, &served_counts(&[("v1", &v1), ("v2", &v2)]), N);
+
+    // Prometheus stops: the API says the metrics are unavailable, naming the query, and the
+    // control loop shows the provider's error on the rollout, which holds.
+    prometheus.stop();
+    let (status, body) = api(&server, &token, &path).await;
+    assert_eq!(status, 503, "{body}");
+    let detail = body.to_string();
+    assert!(
+        detail.contains("cannot reach Prometheus") && detail.contains("rollout=\\\"shop-v2\\\""),
+        "{detail}"
+    );
+    let started = Instant::now();
+    loop {
+        let (status, view) = api(&server, &token, "/api/v1/rollouts/shop-v2").await;
+        assert_eq!(status, 200, "{view}");
+        let problem = view["problem"].as_str().unwrap_or_default().to_string();
+        if problem.starts_with("metrics unavailable: prometheus: query `") {
+            assert!(problem.contains("cannot reach Prometheus"), "{problem}");
+            assert_eq!(view["phase"], "paused", "{view}");
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no provider error on the rollout: {view}\n{}",
+            server.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(
+        server
+            .logs()
+            .contains("metrics unavailable; the rollout holds"),
+        "{}",
+        server.logs()
     );
 }
 
