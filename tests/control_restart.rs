@@ -15,38 +15,13 @@ use support::load;
 use support::serve::Serve;
 use support::upstream::Upstream;
 
-fn config(stable: &str, canary: &str) -> String {
-    format!(
-        r#"
-[edge]
-drain_timeout = "2s"
-
-[control]
-window = "1s"
-
-[[services]]
-name = "shop"
-unit = {{ header = "X-User-Id" }}
-
-[[services.versions]]
-name = "v1"
-endpoints = ["{stable}"]
-
-[[services.versions]]
-name = "v2"
-endpoints = ["{canary}"]
-
-[[rollouts]]
-name = "shop-v2"
-service = "shop"
-stable = "v1"
-canary = "v2"
-
+/// Three steps: the 50% one long enough to be killed in, short enough to finish after.
+const ROLLOUT: &str = r#"
 [rollouts.strategy]
 steps = [
-  {{ weight = "10%", min_duration = "2s" }},
-  {{ weight = "50%", min_duration = "8s" }},
-  {{ weight = "100%" }},
+  { weight = "10%", min_duration = "2s" },
+  { weight = "50%", min_duration = "8s" },
+  { weight = "100%" },
 ]
 
 [rollouts.analysis]
@@ -55,9 +30,7 @@ min_samples = 20
 [[rollouts.analysis.conditions]]
 name = "errors"
 fail_when = "error_rate > 5%"
-"#
-    )
-}
+"#;
 
 async fn rollout(path: &std::path::Path) -> RolloutRecord {
     let store = SqliteStore::open(path).unwrap();
@@ -100,7 +73,11 @@ async fn kill_9_mid_rollout_resumes_from_the_same_step_without_losing_decisions(
     let canary = Upstream::start("v2").await;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("rollgate.toml");
-    std::fs::write(&path, config(&stable.endpoint(), &canary.endpoint())).unwrap();
+    std::fs::write(
+        &path,
+        support::config::served(&stable.endpoint(), &canary.endpoint(), ROLLOUT),
+    )
+    .unwrap();
     let data = dir.path().join("data");
     let mut first = Serve::start(&path, &data);
 

@@ -21,36 +21,10 @@ use support::load;
 use support::serve::Serve;
 use support::upstream::Upstream;
 
-fn config(stable: &str, canary: &str, data_dir: &std::path::Path) -> String {
-    format!(
-        r#"
-[edge]
-drain_timeout = "5s"
-
-[control]
-data_dir = "{data}"
-window = "1s"
-
-[[services]]
-name = "shop"
-unit = {{ header = "X-User-Id" }}
-
-[[services.versions]]
-name = "v1"
-endpoints = ["{stable}"]
-
-[[services.versions]]
-name = "v2"
-endpoints = ["{canary}"]
-
-[[rollouts]]
-name = "shop-v2"
-service = "shop"
-stable = "v1"
-canary = "v2"
-
+/// The rollout: one 10% step held for ten minutes, guarded by the two error conditions.
+const ROLLOUT: &str = r#"
 [rollouts.strategy]
-steps = [{{ weight = "10%", min_duration = "10m" }}, {{ weight = "100%" }}]
+steps = [{ weight = "10%", min_duration = "10m" }, { weight = "100%" }]
 
 [rollouts.analysis]
 min_samples = 100
@@ -63,10 +37,7 @@ immediate = true
 [[rollouts.analysis.conditions]]
 name = "errors"
 fail_when = "error_rate > baseline.error_rate + 1%"
-"#,
-        data = data_dir.display()
-    )
-}
+"#;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_canary_is_rolled_back_within_ten_seconds() {
@@ -77,11 +48,7 @@ async fn a_failing_canary_is_rolled_back_within_ten_seconds() {
     let path = dir.path().join("rollgate.toml");
     std::fs::write(
         &path,
-        config(
-            &stable.endpoint(),
-            &canary.endpoint(),
-            &dir.path().join("data"),
-        ),
+        support::config::served(&stable.endpoint(), &canary.endpoint(), ROLLOUT),
     )
     .unwrap();
     let mut serve = Serve::start(&path, &dir.path().join("data"));

@@ -45,3 +45,37 @@ pub fn write(path: &Path, text: &str) {
     std::fs::write(&tmp, text).expect("write the config");
     std::fs::rename(&tmp, path).expect("move the config in place");
 }
+
+/// A `rollgate serve` file: `[edge]` with a short drain, `[control]` with 1 s windows, the
+/// service `shop` (units by `X-User-Id`) with `v1` at `stable` and `v2` at `canary`, and the
+/// rollout `shop-v2` from `v1` to `v2` followed by `rollout_tables` (its
+/// `[rollouts.strategy]` and `[rollouts.analysis]`, as TOML).
+pub fn served(stable: &str, canary: &str, rollout_tables: &str) -> String {
+    format!(
+        r#"
+[edge]
+drain_timeout = "2s"
+
+[control]
+window = "1s"
+
+[[services]]
+name = "shop"
+unit = {{ header = "X-User-Id" }}
+
+[[services.versions]]
+name = "v1"
+endpoints = ["{stable}"]
+
+[[services.versions]]
+name = "v2"
+endpoints = ["{canary}"]
+
+[[rollouts]]
+name = "shop-v2"
+service = "shop"
+stable = "v1"
+canary = "v2"
+{rollout_tables}"#
+    )
+}

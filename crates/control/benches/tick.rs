@@ -4,17 +4,16 @@
 //! `cargo bench -p rollgate-control --bench tick`
 #![allow(clippy::unwrap_used, missing_docs)]
 
-use std::collections::BTreeMap;
+#[path = "../tests/support/harness.rs"]
+mod harness;
+
 use std::fmt::Write as _;
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use rollgate_analysis::CohortMetrics;
-use rollgate_control::{
-    Clock, ControlOptions, ControlPlane, MetricQuery, RecordingPublisher, ScriptedProvider,
-};
-use rollgate_metrics::{MetricValue, SufficientStats};
+use harness::Traffic;
+use rollgate_control::{Clock, ControlOptions, ControlPlane, RecordingPublisher};
 use rollgate_store::MemStore;
 
 const ROLLOUTS: usize = 50;
@@ -57,30 +56,6 @@ fail_when = "error_rate > 5%"
     text
 }
 
-fn value(n: u64, x: u64) -> BTreeMap<String, MetricValue> {
-    BTreeMap::from([
-        (
-            "error_rate".into(),
-            MetricValue {
-                value: Some(x as f64 / n as f64),
-                samples: n,
-                stats: SufficientStats::Ratio {
-                    numerator: x,
-                    denominator: n,
-                },
-            },
-        ),
-        (
-            "requests".into(),
-            MetricValue {
-                value: Some(n as f64),
-                samples: n,
-                stats: SufficientStats::Count { count: n },
-            },
-        ),
-    ])
-}
-
 fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -89,22 +64,12 @@ fn bench(c: &mut Criterion) {
     let config = rollgate_config::parse(&config(), "bench.toml").unwrap();
     let (clock, time) = Clock::manual(T0);
     let opts = ControlOptions::new(&config, Default::default()).with_clock(clock);
-    let provider = Arc::new(ScriptedProvider::new(|q: &MetricQuery| {
-        let seconds = u64::try_from((q.to - q.from) / 1_000).unwrap_or(0);
-        let n = seconds * 20;
-        let mut doc = q.empty_document();
-        for &cohort in &q.cohorts {
-            let metrics = value(n, n / 100);
-            doc.cohorts.insert(
-                cohort,
-                CohortMetrics {
-                    version: q.version_of(cohort).into(),
-                    metrics,
-                },
-            );
-        }
-        Ok(doc)
+    let traffic = Arc::new(Mutex::new(Traffic {
+        rps: 20,
+        canary_errors: 0.01,
+        baseline_errors: 0.01,
     }));
+    let provider = harness::scripted(&traffic);
     let plane = rt
         .block_on(ControlPlane::start(
             opts,

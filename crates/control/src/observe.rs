@@ -45,15 +45,8 @@ impl ControlPlane {
             return;
         }
         let query = MetricQuery {
-            rollout: record.name.clone(),
-            service: record.service.clone(),
-            stable: record.stable.clone(),
-            canary: record.canary.clone(),
             weight: state.weight,
-            cohorts: vec![Cohort::Canary, Cohort::Baseline, Cohort::Stable],
-            metrics: needed_metrics(rt),
-            from,
-            to,
+            ..MetricQuery::for_record(record, needed_metrics(rt), from, to)
         };
         let doc = match self.inner.provider.rollout_metrics(&query).await {
             Ok(doc) => doc,

@@ -70,6 +70,27 @@ pub struct ScriptedProvider {
 type ScriptFn = Box<dyn Fn(&MetricQuery) -> Result<RolloutMetrics, ProviderError> + Send + Sync>;
 
 impl MetricQuery {
+    /// `metrics` of every cohort of the stored rollout `record`, at its stored weight, over
+    /// `[from, to)`.
+    pub fn for_record(
+        record: &rollgate_store::RolloutRecord,
+        metrics: Vec<String>,
+        from: UnixMillis,
+        to: UnixMillis,
+    ) -> MetricQuery {
+        MetricQuery {
+            rollout: record.name.clone(),
+            service: record.service.clone(),
+            stable: record.stable.clone(),
+            canary: record.canary.clone(),
+            weight: record.weight,
+            cohorts: vec![Cohort::Canary, Cohort::Baseline, Cohort::Stable],
+            metrics,
+            from,
+            to: to.max(from),
+        }
+    }
+
     /// The version that serves `cohort`.
     pub fn version_of(&self, cohort: Cohort) -> &str {
         if cohort == Cohort::Canary {

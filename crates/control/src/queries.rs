@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use rollgate_analysis::{RolloutMetrics, RolloutVerdict};
-use rollgate_core::Cohort;
 use rollgate_core::model::UnixMillis;
 use rollgate_store::{DecisionQuery, Order, RolloutFilter, RolloutRecord, VersionEntry};
 
@@ -58,17 +57,8 @@ impl ControlPlane {
         to: UnixMillis,
     ) -> Result<RolloutMetrics, ControlError> {
         let record = self.find_rollout(rollout).await?;
-        let query = MetricQuery {
-            rollout: record.name.clone(),
-            service: record.service.clone(),
-            stable: record.stable.clone(),
-            canary: record.canary.clone(),
-            weight: record.weight,
-            cohorts: vec![Cohort::Canary, Cohort::Baseline, Cohort::Stable],
-            metrics: self.catalog().names().map(str::to_string).collect(),
-            from,
-            to: to.max(from),
-        };
+        let metrics = self.catalog().names().map(str::to_string).collect();
+        let query = MetricQuery::for_record(&record, metrics, from, to);
         Ok(self.inner.provider.rollout_metrics(&query).await?)
     }
 

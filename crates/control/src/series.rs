@@ -67,17 +67,7 @@ impl ControlPlane {
         let to = to.max(from);
         let windows = (to - from + width - 1) / width;
         let step_ms = ((windows + MAX_POINTS - 1) / MAX_POINTS).max(1) * width;
-        let query = MetricQuery {
-            rollout: record.name.clone(),
-            service: record.service.clone(),
-            stable: record.stable.clone(),
-            canary: record.canary.clone(),
-            weight: record.weight,
-            cohorts: vec![Cohort::Canary, Cohort::Baseline, Cohort::Stable],
-            metrics: vec![metric.to_string()],
-            from,
-            to,
-        };
+        let query = MetricQuery::for_record(&record, vec![metric.to_string()], from, to);
         let cohorts = self.inner.opts.windows.with(|store| {
             query
                 .cohorts

@@ -28,6 +28,7 @@ pub const STORE_FILE: &str = "rollgate.db";
 
 /// Run the control plane and its API only (edges run elsewhere).
 #[derive(Debug, clap::Args)]
+#[group(id = "control_options")]
 pub struct Args {
     /// The configuration file (TOML).
     #[arg(long, short)]
@@ -38,7 +39,9 @@ pub struct Args {
     /// Serve the API here instead of `[control] listen` (port 0: any free port).
     #[arg(long)]
     pub api_listen: Option<SocketAddr>,
-    /// Once listening, write `{"api": "ADDR"}` to this file (for scripts and tests).
+    /// Once everything listens, write the bound addresses to this file as JSON:
+    /// `{"api": ADDR}`, plus `"edge"` and `"admin"` for `serve` (port 0 works; for scripts
+    /// and tests).
     #[arg(long)]
     pub ready_file: Option<PathBuf>,
 }

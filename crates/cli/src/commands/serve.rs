@@ -8,7 +8,6 @@
 //! stop accepting, drain requests in flight and exit 0.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow};
@@ -20,8 +19,8 @@ use rollgate_metrics::Exposition;
 
 use crate::Exit;
 use crate::commands::control::{
-    STORE_FILE, bind_api, load, notifier, open_store, provider, reload_loop, serve_api, stopped,
-    token_hint, write_ready_file,
+    self, STORE_FILE, bind_api, load, notifier, open_store, provider, reload_loop, serve_api,
+    stopped, token_hint, write_ready_file,
 };
 use crate::commands::edge::{proxy_settings, shutdown_signal};
 
@@ -31,25 +30,15 @@ const MAX_EXPOSED_SERIES: usize = 10_000;
 /// Run the edge, the control plane and the API in one process.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The configuration file (TOML).
-    #[arg(long, short)]
-    pub config: PathBuf,
-    /// Keep the store here instead of `[control] data_dir`.
-    #[arg(long)]
-    pub data_dir: Option<PathBuf>,
+    /// The configuration, store, API and ready-file options `rollgate control` takes.
+    #[command(flatten)]
+    pub control: control::Args,
     /// Proxy clients here instead of `[edge] listen` (port 0: any free port).
     #[arg(long)]
     pub listen: Option<SocketAddr>,
     /// Serve the edge's admin endpoints here instead of `[edge] admin_listen`.
     #[arg(long)]
     pub admin_listen: Option<SocketAddr>,
-    /// Serve the API here instead of `[control] listen`.
-    #[arg(long)]
-    pub api_listen: Option<SocketAddr>,
-    /// Once everything listens, write `{"edge": ADDR, "admin": ADDR, "api": ADDR}` to this file
-    /// (the addresses actually bound, so port 0 works; for scripts and tests).
-    #[arg(long)]
-    pub ready_file: Option<PathBuf>,
     /// Worker threads instead of `[edge] workers` (default: one per CPU core).
     #[arg(long)]
     pub workers: Option<usize>,
@@ -57,7 +46,7 @@ pub struct Args {
 
 /// Runs everything until `SIGTERM`/`SIGINT`; exit 0 after the drain.
 pub fn run(args: Args) -> Result<Exit> {
-    let config = load(&args.config)?;
+    let config = load(&args.control.config)?;
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
     if let Some(n) = args.workers.or(config.edge.workers) {
         runtime.worker_threads(n.max(1));
@@ -73,6 +62,7 @@ pub fn run(args: Args) -> Result<Exit> {
 
 async fn serve(args: Args, config: Config) -> Result<()> {
     let data_dir = args
+        .control
         .data_dir
         .clone()
         .unwrap_or_else(|| config.control.data_dir.clone());
@@ -102,7 +92,7 @@ async fn serve(args: Args, config: Config) -> Result<()> {
         .map_err(|e| anyhow!("{e}"))?;
 
     let edge = edge.bind().await?;
-    let api = bind_api(args.api_listen.unwrap_or(config.control.listen)).await?;
+    let api = bind_api(args.control.api_listen.unwrap_or(config.control.listen)).await?;
     let (edge_addr, api_addr) = (edge.local_addr(), api.local_addr()?);
     let admin = edge.admin_addr();
     println!("rollgate serve: edge http://{edge_addr}, API and dashboard http://{api_addr}");
@@ -114,7 +104,7 @@ async fn serve(args: Args, config: Config) -> Result<()> {
     token_hint(&plane, &data_dir).await;
     let mut ready = vec![("edge", edge_addr), ("api", api_addr)];
     ready.extend(admin.map(|a| ("admin", a)));
-    write_ready_file(args.ready_file.as_deref(), &ready)?;
+    write_ready_file(args.control.ready_file.as_deref(), &ready)?;
 
     let stop = shutdown_signal();
     let pump = tokio::spawn({
@@ -137,7 +127,7 @@ async fn serve(args: Args, config: Config) -> Result<()> {
         Arc::new(move |c| publisher.set_context(c));
     let reloads = tokio::spawn(reload_loop(
         plane.clone(),
-        args.config.clone(),
+        args.control.config.clone(),
         Some(on_context),
         stopped(stop.clone()),
     ));
