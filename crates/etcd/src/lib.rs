@@ -26,6 +26,7 @@ mod registry;
 mod seqs;
 mod status;
 mod store;
+mod switch;
 mod time;
 pub mod wire;
 
@@ -44,3 +45,4 @@ pub use push::{TelemetryPusher, WINDOWS_PATH};
 pub use registry::{EDGE_TTL, EdgeView, Fleet, Registration, fleet};
 pub use status::{EdgeStatus, Rejection, SnapshotSource};
 pub use store::EtcdStore;
+pub use switch::{RouterSwitch, follower_router};

@@ -96,3 +96,48 @@ async fn a_leader_cut_off_from_etcd_steps_down_within_its_ttl() {
     eprintln!("leader noticed it was cut off after {:?}", cut.elapsed());
     assert!(!a.is_leader());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn followers_redirect_to_the_leader_and_switch_roles_in_place() {
+    use axum::routing::get;
+    let dir = tempfile::tempdir().unwrap();
+    let etcd = LocalEtcd::start(&dir.path().join("etcd")).unwrap();
+    let (c, e) = election(&etcd);
+    let keys = ClusterKeys::new("/rg");
+    let switch =
+        rollgate_etcd::RouterSwitch::new(rollgate_etcd::follower_router(c.clone(), keys, "b"));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(axum::serve(listener, switch.router()).into_future());
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+
+    let none = http
+        .post(format!("{url}/api/v1/x?y=1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(none.status(), 503, "no leader yet");
+    assert_eq!(none.headers()["retry-after"], "1");
+
+    let a = e.campaign("a", Some("http://10.9.8.7:9000/".into())).await;
+    let moved = http
+        .post(format!("{url}/api/v1/x?y=1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(moved.status(), 307);
+    assert_eq!(
+        moved.headers()["location"],
+        "http://10.9.8.7:9000/api/v1/x?y=1"
+    );
+
+    // "b" becomes leader: the same listener now serves its own API.
+    a.resign().await.unwrap();
+    let _b = e.campaign("b", Some(url.clone())).await;
+    switch.set(axum::Router::new().route("/api/v1/x", get(|| async { "leader b" })));
+    let own = http.get(format!("{url}/api/v1/x")).send().await.unwrap();
+    assert_eq!(own.text().await.unwrap(), "leader b");
+}
