@@ -300,3 +300,86 @@ async fn a_version_restore_aborts_the_running_rollout_and_is_recorded() {
         .unwrap_err();
     assert!(matches!(err, ControlError::NotFound { .. }), "{err}");
 }
+
+#[tokio::test]
+async fn a_reload_adds_what_is_new_and_keeps_what_is_stored() {
+    let h = Harness::start(CONFIG).await;
+    for _ in 0..12 {
+        h.step().await;
+    }
+    let before = h.plane.rollout("shop-v2").await.unwrap();
+    assert_eq!(before.weight, Ppm::percent(50));
+    // The file now: v2's endpoint changed, a v3 added, a new service with its own rollout,
+    // and shop-v2's strategy changed.
+    let changed = CONFIG
+        .replace(
+            "endpoints = [\"127.0.0.1:2\"]",
+            "endpoints = [\"127.0.0.1:22\"]",
+        )
+        .replace(
+            "{ weight = \"10%\", min_duration = \"10s\" },",
+            "{ weight = \"20%\", min_duration = \"10s\" },",
+        )
+        .replacen("[[rollouts]]", BLOG, 1);
+    let config = rollgate_config::parse(&changed, "changed.toml").unwrap();
+    let report = h.plane.reload(&config, Default::default()).await.unwrap();
+    assert_eq!(report.new_rollouts, ["blog-b2"]);
+    assert!(
+        report.new_versions.contains(&"shop/v3".to_string()),
+        "{report:?}"
+    );
+    assert!(
+        report.kept.iter().any(|k| k.contains("shop/v2")),
+        "{report:?}"
+    );
+    assert!(
+        report.kept.iter().any(|k| k.contains("rollout shop-v2")),
+        "{report:?}"
+    );
+
+    let after = h.plane.rollout("shop-v2").await.unwrap();
+    assert_eq!(
+        (after.phase, after.weight, after.revision),
+        (before.phase, before.weight, before.revision)
+    );
+    let snap = h.publisher.last().unwrap();
+    let shop = snap
+        .spec
+        .services
+        .iter()
+        .find(|s| s.name == "shop")
+        .unwrap();
+    let v2 = shop.versions.iter().find(|v| v.name == "v2").unwrap();
+    assert_eq!(v2.endpoints, ["127.0.0.1:2"], "versions are immutable");
+    assert_eq!(snap.weight("blog-b2"), Some(Ppm::percent(5)));
+    assert_eq!(snap.weight("shop-v2"), Some(Ppm::percent(50)));
+    let table = h.plane.routing();
+    assert!(table.service("blog").is_some());
+}
+
+/// A third version of `shop`, then a second service with a rollout of its own, then the
+/// `[[rollouts]]` header it replaces.
+const BLOG: &str = r#"[[services.versions]]
+name = "v3"
+endpoints = ["127.0.0.1:3"]
+
+[[services]]
+name = "blog"
+hosts = ["blog.test"]
+
+[[services.versions]]
+name = "b1"
+endpoints = ["127.0.0.1:5"]
+
+[[services.versions]]
+name = "b2"
+endpoints = ["127.0.0.1:6"]
+
+[[rollouts]]
+name = "blog-b2"
+service = "blog"
+stable = "b1"
+canary = "b2"
+weight = "5%"
+
+[[rollouts]]"#;
