@@ -3,7 +3,9 @@
 //! the histogram. Values of client events (`mean`/`quantile` of an event) are not exposed to
 //! Prometheus, so those metrics are missing data here.
 
-use rollgate_metrics::{CountSource, MetricDef, MetricValue, SufficientStats, ValueSource};
+use rollgate_metrics::{
+    Catalog, CountSource, MetricDef, MetricValue, SufficientStats, ValueSource,
+};
 
 use crate::counts::{CohortCounts, Family};
 use crate::histogram::{Histogram, whole};
@@ -42,30 +44,13 @@ pub(crate) fn families(def: &MetricDef) -> Option<Vec<Family>> {
     }
 }
 
-/// The value of `def` over `counts`.
-pub(crate) fn compute(def: &MetricDef, counts: &CohortCounts) -> MetricValue {
-    match def {
-        MetricDef::Count(source) => {
-            let count = count(source, counts);
-            MetricValue {
-                value: Some(count as f64),
-                samples: count,
-                stats: SufficientStats::Count { count },
-            }
-        }
-        MetricDef::Ratio {
-            numerator,
-            denominator,
-        } => {
-            let (numerator, denominator) = (count(numerator, counts), count(denominator, counts));
-            MetricValue {
-                value: (denominator > 0).then(|| numerator as f64 / denominator as f64),
-                samples: denominator,
-                stats: SufficientStats::Ratio {
-                    numerator,
-                    denominator,
-                },
-            }
+/// The value of metric `name` of `catalog` over one cohort's `counts`; `None` when there is
+/// no such metric. Counts and ratios are computed by the catalog itself, over the counters
+/// rebuilt as an aggregate, so they mean exactly what the built-in provider's do.
+pub(crate) fn compute(catalog: &Catalog, name: &str, counts: &CohortCounts) -> Option<MetricValue> {
+    Some(match catalog.get(name)? {
+        MetricDef::Count(_) | MetricDef::Ratio { .. } => {
+            catalog.compute(name, &counts.aggregate())?
         }
         MetricDef::Mean {
             source: ValueSource::Latency,
@@ -85,7 +70,7 @@ pub(crate) fn compute(def: &MetricDef, counts: &CohortCounts) -> MetricValue {
             quantile: *q,
             bins: Vec::new(),
         }),
-    }
+    })
 }
 
 fn family_of(source: &CountSource) -> Family {
@@ -94,19 +79,6 @@ fn family_of(source: &CountSource) -> Family {
         CountSource::VersionErrors => Family::VersionErrors,
         CountSource::Errors(_) => Family::Errors,
         CountSource::Event(_) => Family::Events,
-    }
-}
-
-fn count(source: &CountSource, c: &CohortCounts) -> u64 {
-    match source {
-        CountSource::Requests => c.requests.values().map(|&n| whole(n)).sum(),
-        CountSource::StatusClass(class) => c
-            .requests
-            .get(&format!("{class}xx"))
-            .map_or(0, |&n| whole(n)),
-        CountSource::VersionErrors => whole(c.version_errors),
-        CountSource::Errors(side) => c.errors.get(side.as_str()).map_or(0, |&n| whole(n)),
-        CountSource::Event(name) => c.events.get(name.as_ref()).map_or(0, |&n| whole(n)),
     }
 }
 
@@ -151,10 +123,10 @@ fn latency_mean(c: &CohortCounts) -> MetricValue {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::sync::Arc;
+pub(crate) mod tests {
+    #![allow(clippy::unwrap_used)]
 
-    use rollgate_metrics::{Catalog, ErrorSide, MetricUnit};
+    use rollgate_metrics::{CounterSpec, MeanSpec, MetricSpec};
 
     use super::*;
 
@@ -173,11 +145,7 @@ mod tests {
     }
 
     fn value(name: &str) -> MetricValue {
-        let catalog = Catalog::builtin();
-        compute(
-            catalog.get(name).unwrap_or_else(|| panic!("{name}")),
-            &counts(),
-        )
+        compute(&Catalog::builtin(), name, &counts()).unwrap_or_else(|| panic!("{name}"))
     }
 
     #[test]
@@ -200,10 +168,20 @@ mod tests {
                 }
             )
         );
-        let click = MetricDef::Count(CountSource::Event(Arc::from("click")));
-        assert_eq!(compute(&click, &counts()).value, Some(4.0));
-        let down = MetricDef::Count(CountSource::Errors(ErrorSide::Downstream));
-        assert_eq!(compute(&down, &counts()).value, Some(0.0));
+        assert_eq!(value("downstream_errors").value, Some(0.0));
+        let catalog = Catalog::from_specs(&[MetricSpec {
+            name: "clicks".into(),
+            counter: Some(CounterSpec {
+                event: "click".into(),
+            }),
+            ..MetricSpec::default()
+        }])
+        .unwrap();
+        assert_eq!(
+            compute(&catalog, "clicks", &counts()).unwrap().value,
+            Some(4.0)
+        );
+        assert_eq!(compute(&catalog, "nope", &counts()), None);
     }
 
     #[test]
@@ -227,14 +205,24 @@ mod tests {
         assert!((m2 - expected).abs() < 1e-6, "{m2}");
     }
 
+    /// A catalog with `avg_page_load_ms`, a mean of event values.
+    pub(crate) fn event_mean_catalog() -> Catalog {
+        Catalog::from_specs(&[MetricSpec {
+            name: "avg_page_load_ms".into(),
+            mean: Some(MeanSpec {
+                event: "page_load_ms".into(),
+                unit: None,
+            }),
+            ..MetricSpec::default()
+        }])
+        .unwrap()
+    }
+
     #[test]
     fn event_values_are_missing_data() {
-        let def = MetricDef::Mean {
-            source: ValueSource::Event(Arc::from("page_load_ms")),
-            unit: MetricUnit::DurationMs,
-        };
-        assert_eq!(families(&def), None);
-        let v = compute(&def, &counts());
+        let catalog = event_mean_catalog();
+        assert_eq!(families(catalog.get("avg_page_load_ms").unwrap()), None);
+        let v = compute(&catalog, "avg_page_load_ms", &counts()).unwrap();
         assert_eq!((v.value, v.samples), (None, 0));
     }
 
@@ -243,12 +231,10 @@ mod tests {
         let empty = CohortCounts::default();
         let catalog = Catalog::builtin();
         for name in ["p99_latency", "avg_latency", "error_rate"] {
-            let v = compute(catalog.get(name).unwrap(), &empty);
+            let v = compute(&catalog, name, &empty).unwrap();
             assert_eq!((v.value, v.samples), (None, 0), "{name}");
         }
-        assert_eq!(
-            compute(catalog.get("requests").unwrap(), &empty).value,
-            Some(0.0)
-        );
+        let requests = compute(&catalog, "requests", &empty).unwrap();
+        assert_eq!(requests.stats, SufficientStats::Count { count: 0 });
     }
 }

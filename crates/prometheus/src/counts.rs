@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 
 use rollgate_core::Cohort;
-use rollgate_metrics::names;
+use rollgate_metrics::{Aggregate, ErrorSide, EventStats, RequestCounts, names};
+
+use crate::histogram::whole;
 
 use crate::increase::Increase;
 
@@ -77,6 +79,34 @@ impl Family {
 }
 
 impl CohortCounts {
+    /// The counters as the windows would hold them (requests by class and side, events by
+    /// name; no latency), for the catalog to compute counts and ratios from.
+    pub(crate) fn aggregate(&self) -> Aggregate {
+        let get = |map: &BTreeMap<String, f64>, key: &str| map.get(key).map_or(0, |&n| whole(n));
+        let mut requests = RequestCounts {
+            no_status: get(&self.requests, "none"),
+            version_errors: whole(self.version_errors),
+            ..RequestCounts::default()
+        };
+        for (i, slot) in requests.status.iter_mut().enumerate() {
+            *slot = get(&self.requests, &format!("{}xx", i + 1));
+        }
+        for side in ErrorSide::ALL {
+            requests.errors[side as usize] = get(&self.errors, side.as_str());
+        }
+        requests.requests = self.requests.values().map(|&n| whole(n)).sum();
+        let mut aggregate = Aggregate::default();
+        aggregate.stats.requests = requests;
+        for (name, &n) in &self.events {
+            let event = EventStats {
+                count: whole(n),
+                ..EventStats::default()
+            };
+            aggregate.stats.events.insert(name.as_str().into(), event);
+        }
+        aggregate
+    }
+
     /// Adds one counter's increase.
     fn add(&mut self, family: Family, labels: &BTreeMap<String, String>, value: f64) {
         let label = |name: &str| labels.get(name).cloned().unwrap_or_default();

@@ -104,23 +104,34 @@ fn series_of(labels: &BTreeMap<String, String>) -> Vec<(&str, &str)> {
 mod tests {
     use super::*;
 
-    fn sample(name: &str, instance: &str, class: &str, value: f64) -> Sample {
-        let labels = [
-            ("__name__", name),
-            ("instance", instance),
-            ("code_class", class),
-        ];
-        Sample {
-            labels: labels
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            value,
-        }
+    /// Samples of `r` with an `instance` and a `code_class`.
+    fn samples(rows: &[(&str, &str, f64)]) -> Vec<Sample> {
+        rows.iter()
+            .map(|&(instance, class, value)| {
+                let labels = [
+                    ("__name__", "r"),
+                    ("instance", instance),
+                    ("code_class", class),
+                ];
+                Sample {
+                    labels: labels
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect(),
+                    value,
+                }
+            })
+            .collect()
     }
 
-    fn values(i: &Increases) -> Vec<(String, String, f64)> {
-        i.series
+    /// The increases of `after` over `before`, as `(instance, class, increase)` rows.
+    fn rows(
+        before: &[(&str, &str, f64)],
+        after: &[(&str, &str, f64)],
+    ) -> (Vec<(String, String, f64)>, Increases) {
+        let i = increases(&samples(before), samples(after));
+        let rows = i
+            .series
             .iter()
             .map(|s| {
                 (
@@ -129,28 +140,24 @@ mod tests {
                     s.value,
                 )
             })
+            .collect();
+        (rows, i)
+    }
+
+    fn owned(rows: &[(&str, &str, f64)]) -> Vec<(String, String, f64)> {
+        rows.iter()
+            .map(|&(a, b, v)| (a.into(), b.into(), v))
             .collect()
     }
 
     #[test]
     fn differences_are_exact_and_new_series_count_from_zero() {
-        let before = [
-            sample("r", "a", "2xx", 1_000.0),
-            sample("r", "a", "5xx", 7.0),
-        ];
-        let after = vec![
-            sample("r", "a", "2xx", 1_100.0),
-            sample("r", "a", "5xx", 7.0),
-            sample("r", "b", "2xx", 30.0),
-        ];
-        let i = increases(&before, after);
+        let before = [("a", "2xx", 1_000.0), ("a", "5xx", 7.0)];
+        let after = [("a", "2xx", 1_100.0), ("a", "5xx", 7.0), ("b", "2xx", 30.0)];
+        let (rows, i) = rows(&before, &after);
         assert_eq!(
-            values(&i),
-            [
-                ("a".into(), "2xx".into(), 100.0),
-                ("a".into(), "5xx".into(), 0.0),
-                ("b".into(), "2xx".into(), 30.0),
-            ]
+            rows,
+            owned(&[("a", "2xx", 100.0), ("a", "5xx", 0.0), ("b", "2xx", 30.0)])
         );
         assert_eq!((i.resets, i.unusable), (0, 0));
     }
@@ -159,38 +166,26 @@ mod tests {
     fn a_reset_restarts_the_whole_series_from_zero() {
         // Edge `a` restarted: its 2xx counter went down, its 5xx counter did not (yet) —
         // both count from zero, or the 5xx would come out as 9 - 7 = 2 instead of 9.
-        let before = [
-            sample("r", "a", "2xx", 1_000.0),
-            sample("r", "a", "5xx", 7.0),
-            sample("r", "b", "2xx", 5.0),
-        ];
-        let after = vec![
-            sample("r", "a", "2xx", 40.0),
-            sample("r", "a", "5xx", 9.0),
-            sample("r", "b", "2xx", 6.0),
-        ];
-        let i = increases(&before, after);
+        let before = [("a", "2xx", 1_000.0), ("a", "5xx", 7.0), ("b", "2xx", 5.0)];
+        let after = [("a", "2xx", 40.0), ("a", "5xx", 9.0), ("b", "2xx", 6.0)];
+        let (rows, i) = rows(&before, &after);
         assert_eq!(
-            values(&i),
-            [
-                ("a".into(), "2xx".into(), 40.0),
-                ("a".into(), "5xx".into(), 9.0),
-                ("b".into(), "2xx".into(), 1.0),
-            ]
+            rows,
+            owned(&[("a", "2xx", 40.0), ("a", "5xx", 9.0), ("b", "2xx", 1.0)])
         );
         assert_eq!(i.resets, 1);
     }
 
     #[test]
     fn odd_values_are_skipped_and_counted() {
-        let before = [sample("r", "a", "2xx", f64::NAN)];
-        let after = vec![
-            sample("r", "a", "2xx", 3.0),
-            sample("r", "a", "5xx", f64::INFINITY),
-            sample("r", "a", "4xx", -1.0),
+        let before = [("a", "2xx", f64::NAN)];
+        let after = [
+            ("a", "2xx", 3.0),
+            ("a", "5xx", f64::INFINITY),
+            ("a", "4xx", -1.0),
         ];
-        let i = increases(&before, after);
-        assert_eq!(values(&i), [("a".into(), "2xx".into(), 3.0)]);
+        let (rows, i) = rows(&before, &after);
+        assert_eq!(rows, owned(&[("a", "2xx", 3.0)]));
         assert_eq!(i.unusable, 3);
     }
 }

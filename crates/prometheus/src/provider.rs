@@ -153,7 +153,7 @@ impl MetricProvider for PrometheusProvider {
             let metrics = query
                 .metrics
                 .iter()
-                .filter_map(|m| Some((m.clone(), compute(self.catalog.get(m)?, &counts))))
+                .filter_map(|m| Some((m.clone(), compute(&self.catalog, m, &counts)?)))
                 .collect();
             let version = query.version_of(cohort).to_string();
             doc.cohorts
@@ -178,7 +178,6 @@ mod tests {
     use std::collections::BTreeMap;
 
     use rollgate_core::{Cohort, DurationSpec, Ppm};
-    use rollgate_metrics::{MeanSpec, MetricSpec};
 
     use super::*;
 
@@ -252,15 +251,7 @@ mod tests {
 
     #[test]
     fn event_values_are_listed_as_unsupported() {
-        let catalog = Catalog::from_specs(&[MetricSpec {
-            name: "avg_page_load_ms".into(),
-            mean: Some(MeanSpec {
-                event: "page_load_ms".into(),
-                unit: None,
-            }),
-            ..MetricSpec::default()
-        }])
-        .unwrap();
+        let catalog = crate::compute::tests::event_mean_catalog();
         let p =
             PrometheusProvider::new(&spec("http://127.0.0.1:1", &[]), Arc::new(catalog)).unwrap();
         assert_eq!(p.unsupported(), ["avg_page_load_ms"]);
