@@ -49,13 +49,21 @@ pub struct Args {
 /// Runs the control plane until `SIGTERM`/`SIGINT`.
 pub fn run(args: Args) -> Result<Exit> {
     let config = load(&args.config)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("rollgate-control")
-        .build()
-        .context("cannot start the runtime")?;
-    runtime.block_on(serve(args, config))?;
+    runtime(None, "rollgate-control")?.block_on(serve(args, config))?;
     Ok(Exit::Success)
+}
+
+/// A multi-threaded runtime with `workers` threads (default: one per CPU core).
+pub fn runtime(workers: Option<usize>, name: &str) -> Result<tokio::runtime::Runtime> {
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = workers {
+        runtime.worker_threads(n.max(1));
+    }
+    runtime
+        .enable_all()
+        .thread_name(name)
+        .build()
+        .context("cannot start the runtime")
 }
 
 async fn serve(args: Args, config: Config) -> Result<()> {

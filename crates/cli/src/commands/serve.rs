@@ -10,7 +10,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Result, anyhow};
 use rollgate_config::Config;
 use rollgate_control::{ControlOptions, ControlPlane, InProcess, recorder};
 use rollgate_core::RoutingTable;
@@ -47,16 +47,8 @@ pub struct Args {
 /// Runs everything until `SIGTERM`/`SIGINT`; exit 0 after the drain.
 pub fn run(args: Args) -> Result<Exit> {
     let config = load(&args.control.config)?;
-    let mut runtime = tokio::runtime::Builder::new_multi_thread();
-    if let Some(n) = args.workers.or(config.edge.workers) {
-        runtime.worker_threads(n.max(1));
-    }
-    let runtime = runtime
-        .enable_all()
-        .thread_name("rollgate")
-        .build()
-        .context("cannot start the runtime")?;
-    runtime.block_on(serve(args, config))?;
+    let workers = args.workers.or(config.edge.workers);
+    control::runtime(workers, "rollgate")?.block_on(serve(args, config))?;
     Ok(Exit::Success)
 }
 
