@@ -4,6 +4,7 @@ pub mod analyze;
 pub mod assign;
 pub mod completions;
 pub mod control;
+pub mod demo;
 pub mod edge;
 pub mod experiment;
 pub mod rollout;

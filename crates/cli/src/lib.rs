@@ -58,12 +58,19 @@ pub enum Command {
     Analyze(commands::analyze::Args),
     /// Print a shell completion script (bash, zsh, fish).
     Completions(commands::completions::Args),
+    /// Run a whole canary rollout against demo backends, with a live view and a summary.
+    Demo(commands::demo::Args),
 }
 
 /// Runs the command line with the process arguments and returns the exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    logging::init(&cli.log);
+    // The demo draws its own screen: the control plane's info lines would scroll through it.
+    let log = match cli.command {
+        Command::Demo(_) if cli.log == "info" => "warn",
+        _ => cli.log.as_str(),
+    };
+    logging::init(log);
     let result = match cli.command {
         Command::Validate(args) => commands::validate::run(args),
         Command::Assign(args) => commands::assign::run(args),
@@ -76,6 +83,7 @@ pub fn main() -> ExitCode {
         Command::Completions(args) => commands::completions::run(args),
         Command::Serve(args) => commands::serve::run(args),
         Command::Control(args) => commands::control::run(args),
+        Command::Demo(args) => commands::demo::run(args),
     };
     exit::report(result)
 }

@@ -56,13 +56,14 @@ impl Behaviour {
     /// percentage points of page views, applied through the checkout completion.
     pub fn canary(version: &str, opts: &DemoOptions) -> Behaviour {
         let healthy = Behaviour::healthy(version);
-        let conversion = healthy.conversion_rate() + opts.canary_conversion.as_fraction();
+        let completion =
+            healthy.checkout_completion + opts.canary_conversion.as_fraction() / CHECKOUT_INTENT;
         Behaviour {
             error_rate: opts
                 .canary_error_rate
                 .map_or(healthy.error_rate, |p| p.as_fraction()),
             extra_latency: opts.canary_latency,
-            checkout_completion: (conversion / CHECKOUT_INTENT).clamp(0.0, 1.0),
+            checkout_completion: completion.clamp(0.0, 1.0),
             ..healthy
         }
     }

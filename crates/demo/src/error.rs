@@ -45,6 +45,9 @@ pub enum DemoError {
     /// The users' HTTP client could not be built.
     #[error("cannot build the HTTP client: {0}")]
     Client(#[from] reqwest::Error),
+    /// Ctrl-C before the rollout finished.
+    #[error("interrupted before the rollout finished")]
+    Interrupted,
     /// The rollout did not finish in time.
     #[error(
         "the rollout did not finish within --timeout {timeout_s}s (it is {phase} at {weight}): \

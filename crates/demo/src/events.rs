@@ -93,6 +93,19 @@ impl EventQueue {
     }
 }
 
+impl EventCounts {
+    /// One line for the summary.
+    pub fn describe(&self) -> String {
+        let n = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        format!(
+            "{} events recorded, {} refused, {} lost",
+            n(&self.accepted),
+            n(&self.rejected),
+            n(&self.dropped)
+        )
+    }
+}
+
 impl EventSender {
     /// Posts batches until the queue is closed and empty.
     pub async fn run(mut self) {

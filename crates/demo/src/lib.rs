@@ -14,9 +14,13 @@ mod events;
 mod options;
 mod pacer;
 mod plan;
+mod run;
 mod stack;
+mod status;
+mod summary;
 mod traffic;
 mod users;
+mod view;
 mod visit;
 
 pub use backend::Backend;
@@ -32,7 +36,11 @@ pub use plan::{
     CANARY, CONVERSION_EXPOSURES, GEO_HEADER, MIN_SAMPLES, PlanInput, ROLLOUT, SERVICE, STABLE,
     UNIT_HEADER, VERSION_HEADER, WEIGHTS, config, config_text,
 };
+pub use run::{CONFIG_FILE, run};
 pub use stack::{STORE_FILE, Stack};
+pub use status::{CohortStatus, ConditionStatus, RATE_WINDOW_S, Reader, Status};
+pub use summary::Summary;
 pub use traffic::{Traffic, TrafficCounts, client};
 pub use users::{Device, POOL_SIZE, User, Users};
+pub use view::{View, millis, percent};
 pub use visit::{CLICK_RATE, MAX_REQUESTS, Visit};

@@ -5,7 +5,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use http::Method;
@@ -16,7 +16,7 @@ use tokio::task::JoinSet;
 
 use crate::events::{BrowserEvent, EventQueue};
 use crate::pacer::Pacer;
-use crate::plan::{GEO_HEADER, UNIT_HEADER, VERSION_HEADER};
+use crate::plan::{CANARY, GEO_HEADER, UNIT_HEADER, VERSION_HEADER};
 use crate::users::{User, Users};
 use crate::visit::Visit;
 
@@ -34,6 +34,27 @@ pub struct TrafficCounts {
     pub failed: AtomicU64,
     /// Visits played.
     pub visits: AtomicU64,
+    /// When a user first got an answer from the canary (Unix milliseconds; 0: not yet).
+    pub first_canary_ms: AtomicI64,
+}
+
+impl TrafficCounts {
+    /// When a user first got an answer from the canary, if one did.
+    pub fn first_canary(&self) -> Option<i64> {
+        Some(self.first_canary_ms.load(Ordering::Relaxed)).filter(|t| *t > 0)
+    }
+
+    /// One line for the summary: requests, 5xx answers, failures, visits.
+    pub fn describe(&self) -> String {
+        let n = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        format!(
+            "{} requests answered ({} with a 5xx), {} without an answer, {} visits",
+            n(&self.answered),
+            n(&self.server_errors),
+            n(&self.failed),
+            n(&self.visits)
+        )
+    }
 }
 
 /// A running load generator; stops when its stop flag turns true.
@@ -197,6 +218,14 @@ impl Shared {
             }
         };
         self.counts.answered.fetch_add(1, Ordering::Relaxed);
+        if answer.version.as_deref() == Some(CANARY) {
+            let _ = self.counts.first_canary_ms.compare_exchange(
+                0,
+                rollgate_control::system_now(),
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            );
+        }
         if !answer.ok {
             self.counts.server_errors.fetch_add(1, Ordering::Relaxed);
         }
