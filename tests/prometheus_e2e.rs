@@ -144,11 +144,18 @@ impl Prometheus {
     /// Waits until Prometheus holds a scrape of the edge that started after `after` (Unix
     /// seconds).
     async fn wait_for_scrape_after(&self, after: f64) {
-        let promql = format!("timestamp(up{{job=\"{JOB}\"}} == 1)");
+        // `timestamp()` of a plain selector is the scrape's time; of an expression such as
+        // `up == 1` it would be the evaluation time. So: the latest scrape's time, and that
+        // it succeeded, read at one instant.
+        let up = format!("up{{job=\"{JOB}\"}}");
+        let scraped = format!("timestamp({up})");
         let started = Instant::now();
         while started.elapsed() < Duration::from_secs(20) {
-            let result = self.query(&promql, now_ms() as f64 / 1000.0).await;
-            if result.first().is_some_and(|r| value(r) > after) {
+            let at = now_ms() as f64 / 1000.0;
+            let (time, ok) = (self.query(&scraped, at).await, self.query(&up, at).await);
+            if time.first().is_some_and(|r| value(r) > after)
+                && ok.first().is_some_and(|r| value(r) == 1.0)
+            {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
@@ -329,12 +336,23 @@ async fn the_prometheus_provider_reports_exact_counts_of_real_traffic() {
     let mut prometheus = Prometheus::start(edge.admin).await;
     let provider = provider(&prometheus);
 
-    // Before any traffic: the rollout's series do not exist yet, so every count is 0.
-    let from = now_ms();
+    // A first half, scraped before `from`: the counters start the range well above zero, as
+    // they do in a running fleet. The range then holds exactly the second half.
     let plan = plan(N, &SLEEPS);
-    let seen = drive(&edge.url(""), &plan, 48).await;
+    let (first, second) = plan.split_at(N / 2);
+    drive(&edge.url(""), first, 48).await;
+    wait_for_exposed(edge.admin, first.len() as u64, || edge.logs()).await;
+    prometheus
+        .wait_for_scrape_after(now_ms() as f64 / 1000.0)
+        .await;
+    let from = now_ms();
+    let (served_before, canary_before) = (
+        served_counts(&[("v1", &v1), ("v2", &v2)]),
+        v2.served().len(),
+    );
+    let seen = drive(&edge.url(""), second, 48).await;
     assert!(
-        seen.iter().zip(&plan).all(|(s, p)| s.status == p.status),
+        seen.iter().zip(second).all(|(s, p)| s.status == p.status),
         "every status came through"
     );
     wait_for_exposed(edge.admin, N as u64, || edge.logs()).await;
@@ -344,8 +362,11 @@ async fn the_prometheus_provider_reports_exact_counts_of_real_traffic() {
     let to = now_ms();
 
     let doc = provider.rollout_metrics(&query(from, to)).await.unwrap();
-    let served = served_counts(&[("v1", &v1), ("v2", &v2)]);
-    assert_exact(&doc, &served, N);
+    let mut served = served_counts(&[("v1", &v1), ("v2", &v2)]);
+    for (key, n) in &served_before {
+        *served.get_mut(key).unwrap() -= n;
+    }
+    assert_exact(&doc, &served, second.len());
     let by_class: u64 = served
         .iter()
         .filter(|((v, _, c), _)| v == "v2" && *c == class(503))
@@ -364,15 +385,22 @@ async fn the_prometheus_provider_reports_exact_counts_of_real_traffic() {
     let p99 = doc.cohorts[&Cohort::Canary].metrics["p99_latency"]
         .value
         .unwrap();
+    let buckets = format!(
+        "rollgate_request_duration_seconds_bucket{{job=\"{JOB}\",rollout=\"shop-v2\",cohort=\"canary\",version=\"v2\"}}"
+    );
     let promql = format!(
-        "histogram_quantile(0.99, sum by (le) (rollgate_request_duration_seconds_bucket{{job=\"{JOB}\",rollout=\"shop-v2\",cohort=\"canary\",version=\"v2\"}}))"
+        "histogram_quantile(0.99, sum by (le) ({buckets} - {buckets} offset {}ms))",
+        to - from
     );
     let theirs = value(&prometheus.query(&promql, to as f64 / 1000.0).await[0]) * 1000.0;
     assert!(
         (p99 - theirs).abs() <= 1e-9 * theirs,
         "provider {p99} ms, Prometheus {theirs} ms"
     );
-    let upstream: Vec<u64> = v2.served().iter().map(|s| s.micros).collect();
+    let upstream: Vec<u64> = v2.served()[canary_before..]
+        .iter()
+        .map(|s| s.micros)
+        .collect();
     let client: Vec<u64> = seen
         .iter()
         .filter(|s| s.version == "v2")

@@ -32,7 +32,7 @@ pub enum BuildProblem {
     },
     /// A key of `matchers` is a label the provider sets itself to pick the rollout's series.
     #[error(
-        "control.provider.prometheus.matchers.{name}: the provider selects this label itself (from the rollout); remove it"
+        "control.provider.prometheus.matchers.{name}: a label of rollgate's own series, which the provider selects itself; remove it"
     )]
     ReservedLabel {
         /// The key as written.

@@ -16,6 +16,5 @@ mod increase;
 mod promql;
 mod provider;
 
-pub use api::Sample;
-pub use error::{BuildError, BuildProblem, QueryError};
+pub use error::{BuildError, BuildProblem};
 pub use provider::PrometheusProvider;

@@ -28,8 +28,19 @@ use crate::promql::{is_label_name, selector};
 /// The name errors and logs give this provider.
 const PROVIDER: &str = "prometheus";
 
-/// Labels the provider matches itself; a configured matcher may not override them.
-const RESERVED: [&str; 4] = ["__name__", names::SERVICE, names::ROLLOUT, names::COHORT];
+/// Labels of the exposition: the provider selects on them itself (or reads them), so a
+/// configured matcher may not narrow them.
+const RESERVED: [&str; 9] = [
+    "__name__",
+    "le",
+    names::SERVICE,
+    names::ROLLOUT,
+    names::VERSION,
+    names::COHORT,
+    names::CODE_CLASS,
+    names::SIDE,
+    names::EVENT,
+];
 
 /// Reads rollout metrics from a Prometheus server that scrapes the edges' `/metrics`.
 #[derive(Clone, Debug)]
@@ -240,7 +251,7 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("matchers.rollout: the provider selects this label itself"),
+            text.contains("matchers.rollout: a label of rollgate's own series"),
             "{text}"
         );
         assert!(
