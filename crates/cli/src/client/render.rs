@@ -3,7 +3,7 @@
 
 use std::io::IsTerminal;
 
-use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
+use comfy_table::{Cell, Color, ContentArrangement, LineStyle, Table, TableStyle};
 use owo_colors::OwoColorize;
 
 /// What a piece of text means, which picks its colour.
@@ -100,10 +100,14 @@ impl Palette {
     }
 }
 
+/// No borders, one line under the header: compact, and easy on `grep` and `awk`.
+const STYLE: TableStyle =
+    TableStyle::new().header_separator(LineStyle::none().fill('─').junction('─'));
+
 /// A borderless table with a header row, fitted to the terminal's width.
 pub fn table(header: &[&str], palette: Palette) -> Table {
     let mut t = Table::new();
-    t.load_style(presets::UTF8_HORIZONTAL_ONLY)
+    t.load_style(STYLE)
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_header(header.to_vec());
     if !palette.enabled() {
