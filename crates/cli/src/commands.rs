@@ -5,6 +5,7 @@ pub mod assign;
 pub mod completions;
 pub mod control;
 pub mod demo;
+pub mod distributed;
 pub mod edge;
 pub mod experiment;
 pub mod rollout;

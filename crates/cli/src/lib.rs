@@ -45,7 +45,7 @@ pub enum Command {
     /// Run the edge, the control plane and the API in one process (embedded store).
     Serve(commands::serve::Args),
     /// Run the control plane and its API only; edges run elsewhere.
-    Control(commands::control::Args),
+    Control(commands::control::Command),
     /// List, watch and steer rollouts through the API.
     Rollout(commands::rollout::Args),
     /// List, register and restore version snapshots through the API.
@@ -82,7 +82,7 @@ pub fn main() -> ExitCode {
         Command::Analyze(args) => commands::analyze::run(args),
         Command::Completions(args) => commands::completions::run(args),
         Command::Serve(args) => commands::serve::run(args),
-        Command::Control(args) => commands::control::run(args),
+        Command::Control(args) => commands::control::run_command(args),
         Command::Demo(args) => commands::demo::run(args),
     };
     exit::report(result)

@@ -1,6 +1,7 @@
-//! `rollgate control --config FILE`: the control plane and its API alone, for edges that run
-//! elsewhere. Until the etcd publisher (issue #10) lands, snapshots are published nowhere: the
-//! remote edges keep routing by their own configuration.
+//! `rollgate control --config FILE`: the control plane and its API alone, on its SQLite store.
+//! Snapshots are published nowhere: edges elsewhere keep routing by their own configuration.
+//! With `--etcd URLS` it is one replica of a distributed control plane instead: shared store,
+//! leader election, snapshots published to etcd ([`super::distributed::control`]).
 //!
 //! The helpers here (opening the store, picking the metric provider, serving the API, the
 //! ready file, the token hint, the reload loop) are shared with `rollgate serve`.
@@ -21,6 +22,8 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::Exit;
+use crate::commands::distributed;
+use crate::commands::distributed::control::ControlCluster;
 use crate::commands::edge::shutdown_signal;
 
 /// The store file inside the data directory.
@@ -44,6 +47,37 @@ pub struct Args {
     /// and tests).
     #[arg(long)]
     pub ready_file: Option<PathBuf>,
+}
+
+/// `rollgate control`: [`Args`] and the distributed-mode options.
+#[derive(Debug, clap::Args)]
+pub struct Command {
+    /// The options `rollgate serve` shares.
+    #[command(flatten)]
+    pub args: Args,
+    /// Distributed mode.
+    #[command(flatten)]
+    pub cluster: ControlCluster,
+}
+
+/// Runs `rollgate control`, stand-alone or as a replica (`--etcd`).
+pub fn run_command(command: Command) -> Result<Exit> {
+    let Some(etcd) = command.cluster.cluster.connect()? else {
+        return run(command.args);
+    };
+    let args = command.args;
+    let config = load(&args.config)?;
+    let listen = args.api_listen.unwrap_or(config.control.listen);
+    let replica = distributed::control::serve(
+        &command.cluster,
+        etcd,
+        config,
+        args.config,
+        listen,
+        args.ready_file,
+    );
+    runtime(None, "rollgate-control")?.block_on(replica)?;
+    Ok(Exit::Success)
 }
 
 /// Runs the control plane until `SIGTERM`/`SIGINT`.

@@ -2,6 +2,9 @@
 //! rollouts (at the weights it declares) and experiments. `SIGHUP` or a change of the file
 //! reloads the routing; `SIGTERM` or `SIGINT` stops accepting, drains and exits 0.
 //!
+//! With `--etcd URLS --edge-id ID` the edge runs in distributed mode instead: it routes by the
+//! snapshot the leader publishes in etcd ([`super::distributed::edge`]).
+//!
 //! The helpers here (`proxy_settings`, `loader`, `shutdown_signal`) are also what
 //! `rollgate serve` embeds the edge with.
 
@@ -18,6 +21,8 @@ use rollgate_metrics::{Exposition, Recorder, RecorderConfig};
 use tokio::sync::watch;
 
 use crate::Exit;
+use crate::commands::distributed;
+use crate::commands::distributed::edge::EdgeCluster;
 
 /// Most telemetry series `/metrics` exposes.
 const MAX_EXPOSED_SERIES: usize = 10_000;
@@ -25,9 +30,10 @@ const MAX_EXPOSED_SERIES: usize = 10_000;
 /// Run the edge proxy: route HTTP traffic between versions by the configuration file.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The configuration file (TOML).
-    #[arg(long, short)]
-    pub config: PathBuf,
+    /// The configuration file (TOML). Optional with `--etcd`, where only its `[edge]` table
+    /// and `[control] window` are used.
+    #[arg(long, short, required_unless_present = "etcd")]
+    pub config: Option<PathBuf>,
     /// Listen here instead of `[edge] listen`.
     #[arg(long)]
     pub listen: Option<SocketAddr>,
@@ -37,16 +43,27 @@ pub struct Args {
     /// Worker threads instead of `[edge] workers` (default: one per CPU core).
     #[arg(long)]
     pub workers: Option<usize>,
+    /// Distributed mode: follow the routing snapshot in etcd.
+    #[command(flatten)]
+    pub cluster: EdgeCluster,
 }
 
 /// Runs the edge until `SIGTERM`/`SIGINT`; exit 0 after the drain.
 pub fn run(args: Args) -> Result<Exit> {
-    let config = rollgate_config::load(&args.config).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let config = match &args.config {
+        Some(path) => rollgate_config::load(path),
+        None => rollgate_config::parse("", "(no --config)"),
+    }
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
     if let Some(n) = args.workers.or(config.edge.workers) {
         runtime.worker_threads(n.max(1));
     }
-    let runtime = runtime.enable_all().thread_name("rollgate-edge").build().context("cannot start the runtime")?;
+    let runtime = runtime
+        .enable_all()
+        .thread_name("rollgate-edge")
+        .build()
+        .context("cannot start the runtime")?;
     runtime.block_on(serve(args, config))?;
     Ok(Exit::Success)
 }
@@ -55,21 +72,45 @@ async fn serve(args: Args, config: rollgate_config::Config) -> Result<()> {
     let mut settings = proxy_settings(&config.edge)?;
     settings.listen = args.listen.unwrap_or(settings.listen);
     settings.admin_listen = args.admin_listen.or(settings.admin_listen);
+    if let Some(etcd) = args.cluster.cluster.connect()? {
+        let setup = distributed::edge::Setup {
+            etcd,
+            config,
+            settings,
+        };
+        return distributed::edge::serve(&args.cluster, setup).await;
+    }
+    let Some(path) = args.config else {
+        anyhow::bail!("--config is required without --etcd");
+    };
     let table = build_table(&config)?;
     let recorder = Arc::new(Recorder::new(RecorderConfig::default(), []));
     let exposition = Exposition::new(MAX_EXPOSED_SERIES);
-    let telemetry = Telemetry { recorder: Arc::clone(&recorder), exposition: Some(exposition.clone()) };
+    let telemetry = Telemetry {
+        recorder: Arc::clone(&recorder),
+        exposition: Some(exposition.clone()),
+    };
     let edge = Edge::new(settings, table, telemetry).bind().await?;
-    let admin = edge.admin_addr().map_or_else(|| "off".to_string(), |a| format!("http://{a}"));
-    println!("rollgate edge: listening on {} (admin {admin})", edge.local_addr());
+    let admin = edge
+        .admin_addr()
+        .map_or_else(|| "off".to_string(), |a| format!("http://{a}"));
+    println!(
+        "rollgate edge: listening on {} (admin {admin})",
+        edge.local_addr()
+    );
 
     let stop = shutdown_signal();
     let stopped = |mut rx: watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|s| *s).await;
     };
-    let reloader = Reloader::new(edge.table_handle(), loader(&args.config), vec![args.config.clone()]);
+    let reloader = Reloader::new(edge.table_handle(), loader(&path), vec![path.clone()]);
     let reloads = tokio::spawn(reloader.run(stopped(stop.clone())));
-    let windows = tokio::spawn(close_windows(recorder, exposition, |_| {}, stopped(stop.clone())));
+    let windows = tokio::spawn(close_windows(
+        recorder,
+        exposition,
+        |_| {},
+        stopped(stop.clone()),
+    ));
     edge.run(stopped(stop)).await;
     let _ = reloads.await;
     let _ = windows.await;
@@ -80,14 +121,20 @@ async fn serve(args: Args, config: rollgate_config::Config) -> Result<()> {
 /// The edge's settings from the `[edge]` table.
 pub fn proxy_settings(edge: &EdgeSettings) -> Result<ProxySettings> {
     let version_header = match &edge.version_header {
-        Some(h) => Some(HeaderName::from_bytes(h.as_bytes()).with_context(|| format!("edge.version_header: {h:?}"))?),
+        Some(h) => Some(
+            HeaderName::from_bytes(h.as_bytes())
+                .with_context(|| format!("edge.version_header: {h:?}"))?,
+        ),
         None => None,
     };
     Ok(ProxySettings {
         listen: edge.listen,
         admin_listen: edge.admin_listen,
         version_header,
-        tls: edge.tls.as_ref().map(|t| TlsFiles { cert: t.cert.clone(), key: t.key.clone() }),
+        tls: edge.tls.as_ref().map(|t| TlsFiles {
+            cert: t.cert.clone(),
+            key: t.key.clone(),
+        }),
         drain_timeout: edge.drain_timeout.get(),
     })
 }
@@ -109,7 +156,10 @@ pub fn loader(path: &Path) -> Arc<Loader> {
 }
 
 fn lines(text: &str) -> Vec<String> {
-    text.lines().filter(|l| !l.trim().is_empty()).map(str::to_string).collect()
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 /// A flag that turns true on the first `SIGTERM` or `SIGINT`.
@@ -117,7 +167,10 @@ pub fn shutdown_signal() -> watch::Receiver<bool> {
     let (tx, rx) = watch::channel(false);
     tokio::spawn(async move {
         use tokio::signal::unix::{SignalKind, signal};
-        let (term, int) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()));
+        let (term, int) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        );
         match (term, int) {
             (Ok(mut term), Ok(mut int)) => {
                 tokio::select! {
