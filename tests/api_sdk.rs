@@ -5,7 +5,6 @@
 //! Needs Node.js (`node` on the PATH, or `ROLLGATE_NODE`); `.ci/run` installs it.
 #![allow(clippy::unwrap_used)]
 
-#[allow(dead_code)]
 #[path = "support/cli.rs"]
 mod cli;
 #[allow(dead_code)]
@@ -17,22 +16,10 @@ use std::time::{Duration, Instant};
 
 const UNITS: u32 = 20;
 
-const CONFIG: &str = r#"
-[control]
-window = "1s"
-ingest_key_env = "CARGO_PKG_NAME"
-
-[[services]]
-name = "shop"
-
-[[services.versions]]
-name = "v1"
-endpoints = ["127.0.0.1:9"]
-
-[[services.versions]]
-name = "v2"
-endpoints = ["127.0.0.1:9"]
-
+fn config_text() -> String {
+    cli::shop_config(
+        r#"ingest_key_env = "CARGO_PKG_NAME""#,
+        r#"
 [[metrics]]
 name = "conversion_rate"
 ratio = { numerator = "conversion", denominator = "exposure" }
@@ -47,7 +34,9 @@ service = "shop"
 stable = "v1"
 canary = "v2"
 weight = "50%"
-"#;
+"#,
+    )
+}
 
 fn node() -> String {
     let node = std::env::var("ROLLGATE_NODE").unwrap_or_else(|_| "node".into());
@@ -68,7 +57,7 @@ async fn the_snippet_reports_to_a_real_server() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let config = dir.path().join("rollgate.toml");
-    std::fs::write(&config, CONFIG).unwrap();
+    std::fs::write(&config, config_text()).unwrap();
     let viewer = cli::offline_token(&data, "viewer", "viewer");
     let server = serve::Serve::start(&config, &data);
 

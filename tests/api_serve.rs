@@ -19,24 +19,14 @@ use serde_json::{Value, json};
 
 const INGEST_KEY: &str = env!("CARGO_PKG_NAME");
 
-const CONFIG: &str = r#"
-[control]
-window = "1s"
+fn config_text() -> String {
+    cli::shop_config(
+        r#"
 max_event_batch_bytes = 2048
 max_event_batch_events = 20
 ingest_key_env = "CARGO_PKG_NAME"
-
-[[services]]
-name = "shop"
-
-[[services.versions]]
-name = "v1"
-endpoints = ["127.0.0.1:9"]
-
-[[services.versions]]
-name = "v2"
-endpoints = ["127.0.0.1:9"]
-
+"#,
+        r#"
 [[metrics]]
 name = "conversion_rate"
 ratio = { numerator = "conversion", denominator = "exposure" }
@@ -47,7 +37,9 @@ service = "shop"
 stable = "v1"
 canary = "v2"
 weight = "50%"
-"#;
+"#,
+    )
+}
 
 struct Api {
     http: reqwest::Client,
@@ -99,7 +91,7 @@ async fn the_api_of_a_real_server() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let config = dir.path().join("rollgate.toml");
-    std::fs::write(&config, CONFIG).unwrap();
+    std::fs::write(&config, config_text()).unwrap();
     let viewer = cli::offline_token(&data, "viewer", "viewer");
     let server = serve::Serve::start(&config, &data);
     let api = Api {

@@ -12,21 +12,9 @@ mod serve;
 
 use cli::{offline_token, rollgate};
 
-const CONFIG: &str = r#"
-[control]
-window = "1s"
-
-[[services]]
-name = "shop"
-
-[[services.versions]]
-name = "v1"
-endpoints = ["127.0.0.1:9"]
-
-[[services.versions]]
-name = "v2"
-endpoints = ["127.0.0.1:9"]
-"#;
+fn config_text() -> String {
+    cli::shop_config("", "")
+}
 
 const ROLLOUT: &str = r#"
 [[rollouts]]
@@ -51,7 +39,7 @@ fn a_whole_rollout_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let config = dir.path().join("rollgate.toml");
-    std::fs::write(&config, CONFIG).unwrap();
+    std::fs::write(&config, config_text()).unwrap();
     let spec = dir.path().join("rollout.toml");
     std::fs::write(&spec, ROLLOUT).unwrap();
 
@@ -204,7 +192,7 @@ fn exit_codes_for_scripts() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let config = dir.path().join("rollgate.toml");
-    std::fs::write(&config, CONFIG).unwrap();
+    std::fs::write(&config, config_text()).unwrap();
     let server = serve::Serve::start(&config, &data);
     let url = format!("http://{}", server.api);
 

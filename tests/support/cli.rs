@@ -63,6 +63,30 @@ pub fn offline_token(data_dir: &Path, name: &str, role: &str) -> String {
     secret
 }
 
+/// A `rollgate.toml` for API tests: `[control]` with a 1 s window and the `control` lines, one
+/// service `shop` with versions `v1` and `v2` (nothing needs to listen on their endpoints), then
+/// `rest` (metrics, rollouts, experiments).
+pub fn shop_config(control: &str, rest: &str) -> String {
+    format!(
+        r#"
+[control]
+window = "1s"
+{control}
+
+[[services]]
+name = "shop"
+
+[[services.versions]]
+name = "v1"
+endpoints = ["127.0.0.1:9"]
+
+[[services.versions]]
+name = "v2"
+endpoints = ["127.0.0.1:9"]
+{rest}"#
+    )
+}
+
 impl Run {
     /// Asserts the exit code and returns stdout.
     pub fn expect(&self, code: i32) -> &str {

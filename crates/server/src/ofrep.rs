@@ -52,21 +52,16 @@ pub async fn evaluate_flag(
     Path(key): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let failure = |status: StatusCode, error_code: ErrorCode, error_details: String| {
-        let body = EvaluationFailure {
-            key: key.clone(),
-            error_code,
-            error_details,
-        };
-        (status, Json(body)).into_response()
-    };
-    let request = match read_request(body) {
-        Ok(r) => r,
-        Err((status, code, details)) => return failure(status, code, details),
-    };
-    let (unit, attrs) = match read_context(request.context.as_ref()) {
+    let (unit, attrs) = match read_unit(body) {
         Ok(c) => c,
-        Err(e) => return failure(StatusCode::BAD_REQUEST, e.code, e.details),
+        Err((status, error_code, error_details)) => {
+            let body = EvaluationFailure {
+                key,
+                error_code,
+                error_details,
+            };
+            return (status, Json(body)).into_response();
+        }
     };
     let table = state.control.routing();
     match evaluate(&table, &key, &unit, &attrs) {
@@ -101,31 +96,27 @@ pub async fn evaluate_flags(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let failure = |status: StatusCode, error_code: ErrorCode, error_details: String| {
+    let failure = |(status, error_code, error_details): Failure| {
         let body = BulkEvaluationFailure {
             error_code,
             error_details,
         };
         (status, Json(body)).into_response()
     };
-    let request = match read_request(body) {
-        Ok(r) => r,
-        Err((status, code, details)) => return failure(status, code, details),
-    };
-    let (unit, attrs) = match read_context(request.context.as_ref()) {
+    let (unit, attrs) = match read_unit(body) {
         Ok(c) => c,
-        Err(e) => return failure(StatusCode::BAD_REQUEST, e.code, e.details),
+        Err(f) => return failure(f),
     };
     let table = state.control.routing();
     let answer = BulkEvaluationSuccess {
         flags: evaluate_all(&table, &unit, &attrs),
     };
     let Ok(bytes) = serde_json::to_vec(&answer) else {
-        return failure(
+        return failure((
             StatusCode::INTERNAL_SERVER_ERROR,
             ErrorCode::General,
             "cannot encode the answer".into(),
-        );
+        ));
     };
     let etag = format!("\"{}\"", &hex::encode(Sha256::digest(&bytes))[..32]);
     let mut response = if if_none_match(&headers, &etag) {
@@ -145,6 +136,14 @@ pub async fn evaluate_flags(
 }
 
 type Failure = (StatusCode, ErrorCode, String);
+
+/// The unit and attributes of an evaluation request's body.
+fn read_unit(
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(String, rollgate_core::AttributesView), Failure> {
+    let request = read_request(body)?;
+    read_context(request.context.as_ref()).map_err(|e| (StatusCode::BAD_REQUEST, e.code, e.details))
+}
 
 fn read_request(body: Result<Bytes, BytesRejection>) -> Result<EvaluationRequest, Failure> {
     let bytes = body.map_err(|rejection| {

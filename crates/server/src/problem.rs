@@ -73,6 +73,20 @@ pub enum ProblemKind {
 }
 
 impl ProblemKind {
+    /// Every kind.
+    pub const ALL: [ProblemKind; 10] = [
+        ProblemKind::BadRequest,
+        ProblemKind::Unauthorized,
+        ProblemKind::Forbidden,
+        ProblemKind::NotFound,
+        ProblemKind::Conflict,
+        ProblemKind::PayloadTooLarge,
+        ProblemKind::UnsupportedMediaType,
+        ProblemKind::Invalid,
+        ProblemKind::Unavailable,
+        ProblemKind::Internal,
+    ];
+
     /// The HTTP status.
     pub fn status(self) -> StatusCode {
         match self {
@@ -235,19 +249,7 @@ mod tests {
 
     #[test]
     fn kinds_have_distinct_statuses_and_slugs() {
-        use ProblemKind::*;
-        let all = [
-            BadRequest,
-            Unauthorized,
-            Forbidden,
-            NotFound,
-            Conflict,
-            PayloadTooLarge,
-            UnsupportedMediaType,
-            Invalid,
-            Unavailable,
-            Internal,
-        ];
+        let all = ProblemKind::ALL;
         let statuses: std::collections::BTreeSet<u16> =
             all.iter().map(|k| k.status().as_u16()).collect();
         let slugs: std::collections::BTreeSet<&str> = all.iter().map(|k| k.slug()).collect();

@@ -71,26 +71,13 @@ async fn prepare(app: &App, rule: &Rule) {
 }
 
 async fn call(app: &App, rule: &Rule, auth: Option<&str>) -> app::Answer {
-    let path = concrete(rule.path);
-    let body = body(rule).map(|b| (serde_json::to_vec(&b).unwrap(), "application/json"));
-    let mut req = app
-        .http
-        .request(rule.method.clone(), format!("{}{path}", app.base));
+    let mut headers = vec![("content-type", "application/json")];
     if let Some(a) = auth {
-        req = req.header("authorization", a);
+        headers.push(("authorization", a));
     }
-    if let Some((bytes, ct)) = body {
-        req = req.header("content-type", ct).body(bytes);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status();
-    let headers = res.headers().clone();
-    let text = res.text().await.unwrap();
-    app::Answer {
-        status,
-        headers,
-        body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    }
+    let body = body(rule).map(|b| serde_json::to_vec(&b).unwrap());
+    app.raw(rule.method.clone(), &concrete(rule.path), &headers, body)
+        .await
 }
 
 #[tokio::test]

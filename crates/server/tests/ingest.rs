@@ -18,23 +18,17 @@ async fn post_events(
     key: Option<&str>,
     query: &str,
 ) -> app::Answer {
-    let mut req = app
-        .http
-        .post(format!("{}/v1/events{query}", app.base))
-        .header("content-type", ct)
-        .body(body.to_vec());
+    let mut headers = vec![("content-type", ct)];
     if let Some(k) = key {
-        req = req.header("x-rollgate-ingest-key", k);
+        headers.push(("x-rollgate-ingest-key", k));
     }
-    let res = req.send().await.unwrap();
-    let status = res.status();
-    let headers = res.headers().clone();
-    let text = res.text().await.unwrap();
-    app::Answer {
-        status,
-        headers,
-        body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    }
+    app.raw(
+        Method::POST,
+        &format!("/v1/events{query}"),
+        &headers,
+        Some(body.to_vec()),
+    )
+    .await
 }
 
 fn batch(events: Value) -> Vec<u8> {

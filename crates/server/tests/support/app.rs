@@ -184,12 +184,35 @@ impl App {
         token: Option<&str>,
         body: Option<(Vec<u8>, &str)>,
     ) -> Answer {
-        let mut req = self.http.request(method, format!("{}{path}", self.base));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
+        let auth = token.map(|t| format!("Bearer {t}"));
+        let mut headers = Vec::new();
+        if let Some(a) = &auth {
+            headers.push(("authorization", a.as_str()));
         }
-        if let Some((bytes, content_type)) = body {
-            req = req.header(CONTENT_TYPE, content_type).body(bytes);
+        let (bytes, content_type) = match body {
+            Some((b, ct)) => (Some(b), Some(ct)),
+            None => (None, None),
+        };
+        if let Some(ct) = content_type {
+            headers.push(("content-type", ct));
+        }
+        self.raw(method, path, &headers, bytes).await
+    }
+
+    /// Any request with exactly these headers.
+    pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<Vec<u8>>,
+    ) -> Answer {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if let Some(bytes) = body {
+            req = req.body(bytes);
         }
         let res = req.send().await.unwrap();
         let status = res.status();
