@@ -132,6 +132,31 @@ async fn the_api_of_a_real_server() {
     assert_eq!(before.1["revision"], after.1["revision"]);
     assert_eq!(after.1["phase"], before.1["phase"]);
 
+    // Failed authentication is logged with the reason, never the token; a refusal with the
+    // token's name.
+    let secret = "rg_do-not-log-this-0123456789";
+    let wrong = api
+        .send(
+            api.http
+                .get(format!("{}/api/v1/rollouts", api.base))
+                .bearer_auth(secret),
+        )
+        .await;
+    assert_eq!(wrong.0, 401);
+    let logs = server.logs();
+    assert!(
+        logs.contains("authentication failed") && logs.contains("unknown_or_revoked"),
+        "{logs}"
+    );
+    assert!(
+        logs.contains("forbidden") && logs.contains("token=\"viewer\""),
+        "{logs}"
+    );
+    assert!(
+        !logs.contains(secret) && !logs.contains(&viewer),
+        "a secret reached the log:\n{logs}"
+    );
+
     // Events: without the key, with a wrong key, then valid, partly invalid, malformed, too big.
     let batch = |events: Value| serde_json::to_vec(&json!({ "events": events })).unwrap();
     let good = batch(json!([{"unit": "u1", "name": "conversion"}]));
