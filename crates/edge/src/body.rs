@@ -122,6 +122,8 @@ impl Streaming {
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
+        // The connection feeds `inner`: let it read first.
+        self.exchange.drive(cx);
         let polled = Pin::new(&mut self.inner).poll_frame(cx);
         if polled.is_pending() {
             let deadline = self.deadline;

@@ -59,9 +59,18 @@ impl Exchange {
         self.status = status;
     }
 
-    /// The keep-alive connection to hand back to the pool if the response ends cleanly.
+    /// The keep-alive connection the response streams over: driven by the body while it
+    /// streams, handed back to the pool if the response ends cleanly.
     pub(crate) fn set_conn(&mut self, conn: Conn) {
         self.conn = Some(conn);
+    }
+
+    /// Drives the upstream connection (see [`crate::conn`]).
+    #[inline]
+    pub(crate) fn drive(&mut self, cx: &mut std::task::Context<'_>) {
+        if let Some(conn) = &mut self.conn {
+            let _ = conn.poll_drive(cx);
+        }
     }
 
     /// Counts response bytes sent to the client.

@@ -75,6 +75,19 @@ impl Hop {
 
 /// Removes hop-by-hop headers, including those `Connection` names.
 pub(crate) fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    strip(headers, &[]);
+}
+
+/// Removes hop-by-hop headers (and those `Connection` names) and every header named in
+/// `owned`. One pass over the header names finds out whether there is anything to remove at
+/// all, which on the request path there usually is not: cheaper than a lookup per name.
+fn strip(headers: &mut HeaderMap, owned: &[&HeaderName]) {
+    let found = headers
+        .keys()
+        .any(|k| HOP_BY_HOP.contains(k) || owned.contains(&k));
+    if !found {
+        return;
+    }
     if headers.contains_key(header::CONNECTION) {
         let named: Vec<HeaderName> = headers
             .get_all(header::CONNECTION)
@@ -87,10 +100,8 @@ pub(crate) fn strip_hop_by_hop(headers: &mut HeaderMap) {
             headers.remove(name);
         }
     }
-    for name in &HOP_BY_HOP {
-        if headers.contains_key(name) {
-            headers.remove(name);
-        }
+    for name in HOP_BY_HOP.iter().chain(owned.iter().copied()) {
+        headers.remove(name);
     }
 }
 
@@ -107,12 +118,15 @@ pub(crate) fn to_upstream(
     version: &HeaderValue,
     cohort: &HeaderValue,
 ) {
-    strip_hop_by_hop(headers);
-    if let Some(name) = response_header {
-        headers.remove(name);
-    }
-    if headers.contains_key(&REROUTED_HEADER) {
-        headers.remove(&REROUTED_HEADER);
+    match response_header {
+        Some(name) => strip(
+            headers,
+            &[name, &REROUTED_HEADER, &VERSION_HEADER, &COHORT_HEADER],
+        ),
+        None => strip(
+            headers,
+            &[&REROUTED_HEADER, &VERSION_HEADER, &COHORT_HEADER],
+        ),
     }
     append_forwarded(headers, hop, host);
     headers.insert(VERSION_HEADER.clone(), version.clone());

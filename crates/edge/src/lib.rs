@@ -14,6 +14,7 @@ mod balance;
 mod body;
 mod breaker;
 mod clock;
+mod conn;
 mod cookie;
 mod edge;
 mod endpoint;

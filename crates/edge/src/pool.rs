@@ -7,13 +7,11 @@ use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use hyper::body::Incoming;
-use hyper::client::conn::http1::SendRequest;
-
 use crate::clock::Millis;
+use crate::conn::UpstreamConn;
 
-/// The sending half of an HTTP/1.1 connection to an upstream, carrying client bodies.
-pub(crate) type Conn = SendRequest<Incoming>;
+/// A keep-alive connection to an upstream.
+pub(crate) type Conn = UpstreamConn;
 
 /// Idle connections to one endpoint.
 #[derive(Debug)]
@@ -55,7 +53,7 @@ impl IdlePool {
     pub(crate) fn checkout(&self, now: Millis) -> Option<Conn> {
         let mut shard = self.local();
         while let Some(idle) = shard.pop() {
-            if !idle.conn.is_closed() && now.saturating_sub(idle.since) < self.idle_timeout_ms {
+            if idle.conn.is_open() && now.saturating_sub(idle.since) < self.idle_timeout_ms {
                 return Some(idle.conn);
             }
         }
@@ -64,7 +62,7 @@ impl IdlePool {
 
     /// Hands back, at `now`, a connection whose last exchange finished cleanly.
     pub(crate) fn checkin(&self, conn: Conn, now: Millis) {
-        if conn.is_closed() {
+        if !conn.is_open() {
             return;
         }
         let mut shard = self.local();
@@ -95,7 +93,6 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::upstream::dial;
 
     /// A TCP server that accepts connections and keeps them open until dropped.
     async fn server() -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
@@ -117,7 +114,7 @@ mod tests {
         assert!(pool.checkout(0).is_none());
         let limit = std::time::Duration::from_secs(1);
         for _ in 0..3 {
-            let conn: Conn = dial(&addr.to_string(), limit).await.unwrap();
+            let conn = Conn::open(&addr.to_string(), limit).await.unwrap();
             pool.checkin(conn, 0);
         }
         assert_eq!(
@@ -127,17 +124,18 @@ mod tests {
         );
         assert!(pool.checkout(1).is_some());
         assert_eq!(pool.idle(), 1);
-        let last = pool.checkout(1).unwrap();
+        let mut last = pool.checkout(1).unwrap();
+        assert!(last.ready().await);
         task.abort();
-        // The server's sockets close with its task: the connection notices, and the pool
-        // refuses it.
+        // The server's sockets close with its task: driving the connection notices, and the
+        // pool refuses it.
         for _ in 0..200 {
-            if last.is_closed() {
+            if !last.ready().await {
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
-        assert!(last.is_closed());
+        assert!(!last.is_open());
         pool.checkin(last, 2);
         assert_eq!(pool.idle(), 0);
     }
@@ -147,7 +145,7 @@ mod tests {
         let (addr, task) = server().await;
         let pool = IdlePool::new(4, 1_000);
         let limit = std::time::Duration::from_secs(1);
-        let conn: Conn = dial(&addr.to_string(), limit).await.unwrap();
+        let conn = Conn::open(&addr.to_string(), limit).await.unwrap();
         pool.checkin(conn, 5_000);
         let fresh = pool.checkout(5_999).expect("still fresh");
         pool.checkin(fresh, 6_000);

@@ -111,8 +111,9 @@ impl UpstreamError {
     }
 }
 
-/// Sends `req` to `endpoint` (`now` is the request's arrival). On success returns the response head (its body streams from
-/// the connection) and the connection, to hand back to the pool once the body has ended.
+/// Sends `req` to `endpoint` (`now` is the request's arrival). On success returns the
+/// response head and the connection, which the response body keeps driving while it streams
+/// and which goes back to the pool once the body has ended.
 pub(crate) async fn send(
     endpoint: &Endpoint,
     mut req: Request<Incoming>,
@@ -124,7 +125,8 @@ pub(crate) async fn send(
         let reused = pooled.is_some();
         let mut conn = match pooled.take() {
             Some(conn) => conn,
-            None => match dial(endpoint.addr(), limits.connect).await {
+            // Boxed: new connections are rare, and the request future stays small without them.
+            None => match Box::pin(Conn::open(endpoint.addr(), limits.connect)).await {
                 Ok(conn) => {
                     endpoint.connect_succeeded();
                     conn
@@ -140,15 +142,11 @@ pub(crate) async fn send(
                 }
             },
         };
-        if reused
-            && timeout(limits.connect, conn.ready())
-                .await
-                .map_or(true, |r| r.is_err())
-        {
+        if reused && !timeout(limits.connect, conn.ready()).await.unwrap_or(false) {
             // The pooled connection went bad while idle: dial a new one.
             continue;
         }
-        match timeout(limits.first_byte, conn.try_send_request(req)).await {
+        match timeout(limits.first_byte, conn.send(req)).await {
             Ok(Ok(response)) => return Ok((response, conn)),
             Ok(Err(mut e)) => match e.take_message() {
                 // Not sent at all (the connection closed under us): once more on a new one.
@@ -174,7 +172,8 @@ pub(crate) async fn send(
     }
 }
 
-/// A new HTTP/1.1 connection to `addr`, its driver spawned on the runtime.
+/// A new HTTP/1.1 connection to `addr` carrying bodies of type `B`, its driver spawned on the
+/// runtime (for health checks, which do not go through the pool).
 pub(crate) async fn dial<B>(
     addr: &str,
     limit: Duration,

@@ -55,10 +55,17 @@ pub fn run(args: Args) -> Result<Exit> {
         None => rollgate_config::parse("", "(no --config)"),
     }
     .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut runtime = tokio::runtime::Builder::new_multi_thread();
-    if let Some(n) = args.workers.or(config.edge.workers) {
-        runtime.worker_threads(n.max(1));
-    }
+    let mut runtime = match args.workers.or(config.edge.workers) {
+        // One worker: a current-thread runtime does the same work without the work-stealing
+        // scheduler's cross-thread bookkeeping (less CPU per request, docs/benchmarks.md).
+        Some(0 | 1) => tokio::runtime::Builder::new_current_thread(),
+        Some(n) => {
+            let mut b = tokio::runtime::Builder::new_multi_thread();
+            b.worker_threads(n);
+            b
+        }
+        None => tokio::runtime::Builder::new_multi_thread(),
+    };
     let runtime = runtime
         .enable_all()
         .thread_name("rollgate-edge")
