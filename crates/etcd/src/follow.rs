@@ -77,7 +77,7 @@ impl SnapshotWatcher {
         match tokio::time::timeout(wait, self.etcd.get(&key)).await {
             Ok(Ok(Some(kv))) => {
                 if let Some(a) = self.check(&kv.value) {
-                    self.adopt(&a, &kv.value, SnapshotSource::Etcd, true);
+                    self.adopt(&a, &kv.value, SnapshotSource::Etcd, true).await;
                     return Some(a.table);
                 }
             }
@@ -102,7 +102,8 @@ impl SnapshotWatcher {
             }
         };
         let accepted = self.check(&bytes)?;
-        self.adopt(&accepted, &bytes, SnapshotSource::Disk, false);
+        self.adopt(&accepted, &bytes, SnapshotSource::Disk, false)
+            .await;
         Some(accepted.table)
     }
 
@@ -141,7 +142,7 @@ impl SnapshotWatcher {
         let key = self.keys.snapshot();
         let read = self.etcd.range(&RangeRequest::key(key.clone())).await?;
         if let Some(kv) = read.kvs.first() {
-            self.offer(handle, &kv.value);
+            self.offer(handle, &kv.value).await;
         }
         let mut stream = self
             .etcd
@@ -172,7 +173,7 @@ impl SnapshotWatcher {
             let Some(msg) = msg else { return Ok(()) };
             for event in msg.events {
                 match event.kind {
-                    EventType::Put => self.offer(handle, &event.kv.value),
+                    EventType::Put => self.offer(handle, &event.kv.value).await,
                     EventType::Delete => tracing::warn!(
                         "the routing snapshot was deleted from etcd; routing by the current one"
                     ),
@@ -182,10 +183,11 @@ impl SnapshotWatcher {
     }
 
     /// Checks a snapshot from etcd and, if it is new and good, swaps it in and saves it.
-    fn offer(&self, handle: &TableHandle, bytes: &[u8]) {
+    async fn offer(&self, handle: &TableHandle, bytes: &[u8]) {
         if let Some(accepted) = self.check(bytes) {
             handle.swap(Arc::clone(&accepted.table));
-            self.adopt(&accepted, bytes, SnapshotSource::Etcd, true);
+            self.adopt(&accepted, bytes, SnapshotSource::Etcd, true)
+                .await;
         }
     }
 
@@ -225,10 +227,21 @@ impl SnapshotWatcher {
         }
     }
 
-    /// Records `accepted` as served (and saves it to disk when it came from etcd).
-    fn adopt(&self, accepted: &Accepted, bytes: &[u8], source: SnapshotSource, save: bool) {
-        if save && let Err(e) = self.file.save(bytes) {
-            tracing::error!(path = %self.file.path().display(), error = %e, "cannot save the snapshot to disk; a restart without etcd would start from an older copy");
+    /// Records `accepted` as served (and saves it to disk when it came from etcd). The save
+    /// (with its fsyncs) runs on the blocking pool, never on the workers that proxy requests;
+    /// snapshots are saved one at a time, in order.
+    async fn adopt(&self, accepted: &Accepted, bytes: &[u8], source: SnapshotSource, save: bool) {
+        if save {
+            let (file, bytes) = (self.file.clone(), bytes.to_vec());
+            let saved = tokio::task::spawn_blocking(move || file.save(&bytes)).await;
+            let error = match saved {
+                Ok(Ok(())) => None,
+                Ok(Err(e)) => Some(e.to_string()),
+                Err(e) => Some(e.to_string()),
+            };
+            if let Some(error) = error {
+                tracing::error!(path = %self.file.path().display(), %error, "cannot save the snapshot to disk; a restart without etcd would start from an older copy");
+            }
         }
         let now = (self.clock)();
         self.status.send_modify(|s| {

@@ -45,4 +45,4 @@ pub use push::{TelemetryPusher, WINDOWS_PATH};
 pub use registry::{EDGE_TTL, EdgeView, Fleet, Registration, fleet};
 pub use status::{EdgeStatus, Rejection, SnapshotSource};
 pub use store::EtcdStore;
-pub use switch::{RouterSwitch, follower_router};
+pub use switch::{FORWARDED_BY, RouterSwitch, follower_router};

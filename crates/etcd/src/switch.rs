@@ -1,20 +1,28 @@
 //! One API listener for a control-plane replica whose role changes: a [`RouterSwitch`] serves
 //! whichever router is current — the full API while this replica leads, the
-//! [`follower_router`] (every request redirected to the leader) while it does not — and is
+//! [`follower_router`] (every request forwarded to the leader) while it does not — and is
 //! switched without closing the listener.
 
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tower::ServiceExt as _;
 
 use crate::election::leader_info;
-use crate::{ClusterKeys, Etcd};
+use crate::{ClusterKeys, Etcd, EtcdError};
+
+/// The header a follower adds to what it forwards (its id), so nothing is forwarded twice.
+pub const FORWARDED_BY: &str = "x-rollgate-forwarded-by";
+/// The largest request body a follower forwards.
+const MAX_FORWARDED_BODY: usize = 32 << 20;
+/// How long a forwarded request may take.
+const FORWARD_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A router that can be replaced while it serves. Cheap to clone.
 #[derive(Clone)]
@@ -22,12 +30,13 @@ pub struct RouterSwitch {
     current: Arc<ArcSwap<Router>>,
 }
 
-/// What a follower needs to redirect.
+/// What a follower needs to forward requests.
 #[derive(Clone)]
 struct Follower {
     etcd: Etcd,
     keys: ClusterKeys,
     own_id: String,
+    http: reqwest::Client,
 }
 
 impl RouterSwitch {
@@ -64,41 +73,110 @@ impl std::fmt::Debug for RouterSwitch {
     }
 }
 
-/// The router of a follower replica: every request is answered `307 Temporary Redirect` to
-/// the same path on the leader's API (clients repeat the method and body), or `503` with
-/// `Retry-After: 1` while no other replica leads.
-pub fn follower_router(etcd: Etcd, keys: ClusterKeys, own_id: &str) -> Router {
-    Router::new().fallback(redirect).with_state(Follower {
+/// The router of a follower replica: every request is forwarded to the leader's API (found in
+/// etcd) and its answer returned, so clients may talk to any replica — the bearer token goes
+/// along, which a redirect to another host would drop. `503` with `Retry-After: 1` while no
+/// other replica leads or the leader cannot be reached; a request already forwarded once is
+/// never forwarded again.
+pub fn follower_router(etcd: Etcd, keys: ClusterKeys, own_id: &str) -> Result<Router, EtcdError> {
+    let http = reqwest::Client::builder()
+        .timeout(FORWARD_TIMEOUT)
+        .connect_timeout(Duration::from_secs(2))
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .map_err(|e| EtcdError::Client(e.to_string()))?;
+    Ok(Router::new().fallback(forward).with_state(Follower {
         etcd,
         keys,
         own_id: own_id.to_owned(),
-    })
+        http,
+    }))
 }
 
-async fn redirect(State(f): State<Follower>, req: Request) -> Response {
-    let leader = match leader_info(&f.etcd, &f.keys).await {
-        Ok(Some(info)) if info.id != f.own_id => info.api,
-        Ok(_) => None,
-        Err(e) => {
-            tracing::debug!(error = %e, "cannot look up the leader");
-            None
-        }
-    };
-    let path = req
-        .uri()
-        .path_and_query()
-        .map_or("/", |p| p.as_str())
-        .to_owned();
-    match leader.and_then(|api| HeaderValue::from_str(&format!("{}{path}", api.trim_end_matches('/'))).ok()) {
-        Some(location) => (StatusCode::TEMPORARY_REDIRECT, [(header::LOCATION, location)]).into_response(),
-        None => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            [
-                (header::RETRY_AFTER, HeaderValue::from_static("1")),
-                (header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json")),
-            ],
-            r#"{"type":"urn:rollgate:problem:unavailable","title":"Unavailable","status":503,"detail":"this control-plane replica is a follower and no leader is elected yet; retry shortly"}"#,
-        )
-            .into_response(),
+async fn forward(State(f): State<Follower>, req: Request) -> Response {
+    if req.headers().contains_key(FORWARDED_BY) {
+        return unavailable("the request was already forwarded once and reached a follower again");
     }
+    let api = match leader_info(&f.etcd, &f.keys).await {
+        Ok(Some(info)) if info.id == f.own_id => {
+            return unavailable("it was just elected leader and is still starting");
+        }
+        Ok(Some(info)) => info.api,
+        Ok(None) => None,
+        Err(e) => return unavailable(&format!("cannot look up the leader in etcd: {e}")),
+    };
+    let Some(api) = api else {
+        return unavailable("no leader is elected yet");
+    };
+    let (parts, body) = req.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, MAX_FORWARDED_BODY).await else {
+        return (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "the request body is too large to forward",
+        )
+            .into_response();
+    };
+    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let mut out = f
+        .http
+        .request(parts.method, format!("{}{path}", api.trim_end_matches('/')))
+        .header(FORWARDED_BY, f.own_id.as_str())
+        .body(body);
+    for (name, value) in parts.headers.iter().filter(|(n, _)| !hop_by_hop(n)) {
+        out = out.header(name, value);
+    }
+    let resp = match out.send().await {
+        Ok(r) => r,
+        Err(e) => return unavailable(&format!("the leader at {api} did not answer: {e}")),
+    };
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let Ok(bytes) = resp.bytes().await else {
+        return unavailable(&format!("the leader at {api} broke off its answer"));
+    };
+    let mut answer = Response::new(axum::body::Body::from(bytes));
+    *answer.status_mut() = status;
+    for (name, value) in headers.iter().filter(|(n, _)| !hop_by_hop(n)) {
+        answer.headers_mut().append(name, value.clone());
+    }
+    answer
+}
+
+/// Headers that describe one connection, not the request: never forwarded.
+fn hop_by_hop(name: &HeaderName) -> bool {
+    [
+        header::CONNECTION,
+        header::HOST,
+        header::TRANSFER_ENCODING,
+        header::CONTENT_LENGTH,
+        header::TE,
+        header::TRAILER,
+        header::UPGRADE,
+        header::PROXY_AUTHORIZATION,
+        header::PROXY_AUTHENTICATE,
+    ]
+    .contains(name)
+        || name.as_str() == "keep-alive"
+}
+
+fn unavailable(why: &str) -> Response {
+    let body = serde_json::json!({
+        "type": "urn:rollgate:problem:unavailable",
+        "title": "Unavailable",
+        "status": 503,
+        "detail": format!("this control-plane replica is not serving as leader: {why}; retry shortly"),
+    });
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [
+            (header::RETRY_AFTER, HeaderValue::from_static("1")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/problem+json"),
+            ),
+        ],
+        body.to_string(),
+    )
+        .into_response()
 }

@@ -98,46 +98,65 @@ async fn a_leader_cut_off_from_etcd_steps_down_within_its_ttl() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn followers_redirect_to_the_leader_and_switch_roles_in_place() {
-    use axum::routing::get;
+async fn followers_forward_to_the_leader_and_switch_roles_in_place() {
+    use axum::http::HeaderMap;
+    use axum::routing::post;
     let dir = tempfile::tempdir().unwrap();
     let etcd = LocalEtcd::start(&dir.path().join("etcd")).unwrap();
     let (c, e) = election(&etcd);
     let keys = ClusterKeys::new("/rg");
-    let switch =
-        rollgate_etcd::RouterSwitch::new(rollgate_etcd::follower_router(c.clone(), keys, "b"));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(axum::serve(listener, switch.router()).into_future());
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let serve = |router: axum::Router| async move {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(axum::serve(listener, router).into_future());
+        url
+    };
+    // The leader's API echoes what it received.
+    let leader_api = serve(axum::Router::new().route(
+        "/api/v1/x",
+        post(
+            |h: HeaderMap, uri: axum::http::Uri, body: String| async move {
+                let auth = h
+                    .get("authorization")
+                    .map(|v| v.to_str().unwrap().to_owned());
+                let via = h
+                    .get(rollgate_etcd::FORWARDED_BY)
+                    .map(|v| v.to_str().unwrap().to_owned());
+                (
+                    axum::http::StatusCode::CREATED,
+                    format!("{auth:?} {via:?} {uri} {body}"),
+                )
+            },
+        ),
+    ))
+    .await;
+    let switch = rollgate_etcd::RouterSwitch::new(
+        rollgate_etcd::follower_router(c.clone(), keys, "b").unwrap(),
+    );
+    let follower = serve(switch.router()).await;
+    let http = reqwest::Client::new();
+    let send = || {
+        http.post(format!("{follower}/api/v1/x?y=1"))
+            .bearer_auth("rg_secret")
+            .body("payload")
+            .send()
+    };
 
-    let none = http
-        .post(format!("{url}/api/v1/x?y=1"))
-        .send()
-        .await
-        .unwrap();
+    let none = send().await.unwrap();
     assert_eq!(none.status(), 503, "no leader yet");
     assert_eq!(none.headers()["retry-after"], "1");
 
-    let a = e.campaign("a", Some("http://10.9.8.7:9000/".into())).await;
-    let moved = http
-        .post(format!("{url}/api/v1/x?y=1"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(moved.status(), 307);
+    let a = e.campaign("a", Some(format!("{leader_api}/"))).await;
+    let forwarded = send().await.unwrap();
+    assert_eq!(forwarded.status(), 201);
     assert_eq!(
-        moved.headers()["location"],
-        "http://10.9.8.7:9000/api/v1/x?y=1"
+        forwarded.text().await.unwrap(),
+        r#"Some("Bearer rg_secret") Some("b") /api/v1/x?y=1 payload"#
     );
 
     // "b" becomes leader: the same listener now serves its own API.
     a.resign().await.unwrap();
-    let _b = e.campaign("b", Some(url.clone())).await;
-    switch.set(axum::Router::new().route("/api/v1/x", get(|| async { "leader b" })));
-    let own = http.get(format!("{url}/api/v1/x")).send().await.unwrap();
-    assert_eq!(own.text().await.unwrap(), "leader b");
+    let _b = e.campaign("b", Some(follower.clone())).await;
+    switch.set(axum::Router::new().route("/api/v1/x", post(|| async { "leader b" })));
+    assert_eq!(send().await.unwrap().text().await.unwrap(), "leader b");
 }

@@ -53,6 +53,8 @@ struct Replica {
     provider: Arc<dyn MetricProvider>,
     server: ServerOptions,
     id: String,
+    /// What this replica serves while it does not lead.
+    follower: axum::Router,
     switch: RouterSwitch,
 }
 
@@ -82,11 +84,13 @@ pub async fn serve(
         .unwrap_or_else(|| format!("control-{}", std::process::id()));
     let opts =
         ControlOptions::new(&config, config.edge.context()?).with_notifier(notifier(&config)?);
+    let follower = follower_router(etcd.clone(), keys.clone(), &id)?;
     let replica = Replica {
+        switch: RouterSwitch::new(follower.clone()),
+        follower,
         store: EtcdStore::new(etcd.clone(), keys.prefix()),
         provider: provider(&config, &opts)?,
         server: ServerOptions::from_settings(&config.control).map_err(|e| anyhow!("{e}"))?,
-        switch: RouterSwitch::new(follower_router(etcd.clone(), keys.clone(), &id)),
         etcd,
         keys,
         config_path,
@@ -113,10 +117,19 @@ pub async fn serve(
             l = election.campaign(&replica.id, Some(advertise.clone())) => l,
             () = stopped(stop.clone()) => break,
         };
-        if replica.lead(&leadership, stop.clone()).await {
-            if let Err(e) = leadership.resign().await {
-                tracing::warn!(error = %e, "could not resign; a follower takes over when the lease expires");
+        let shutdown = replica.lead(&leadership, stop.clone()).await;
+        // Resign at once (the key is deleted, a follower takes over without waiting for the
+        // lease to expire); after a lost term this usually finds the lease gone already.
+        match tokio::time::timeout(Duration::from_secs(2), leadership.resign()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::debug!(error = %e, "could not resign; the lease expires on its own")
             }
+            Err(_) => {
+                tracing::debug!("etcd did not answer the resignation; the lease expires on its own")
+            }
+        }
+        if shutdown {
             break;
         }
     }
@@ -184,11 +197,7 @@ impl Replica {
         for task in tasks {
             let _ = task.await;
         }
-        self.switch.set(follower_router(
-            self.etcd.clone(),
-            self.keys.clone(),
-            &self.id,
-        ));
+        self.switch.set(self.follower.clone());
         shutdown
     }
 }
