@@ -84,7 +84,13 @@ fn tokens_offline() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let d = data.to_str().unwrap();
-    let secret = offline_token(&data, "admin", "admin");
+    // Without --name, the token is named after its role.
+    let run = rollgate(
+        &["token", "create", "--role", "admin", "--data-dir", d],
+        &[],
+    );
+    let secret = run.expect(0).trim().to_owned();
+    assert!(run.stderr.contains("created token \"admin\""), "{run:?}");
     offline_token(&data, "ci", "operator");
     let dup = rollgate(
         &[

@@ -41,9 +41,10 @@ pub struct Args {
 pub enum TokenCommand {
     /// Create a token; its secret is printed once.
     Create {
-        /// A name for people (`ci`, `alice`); decisions made with the token name it.
+        /// A name for people (`ci`, `alice`); decisions made with the token name it. Default:
+        /// the role's name.
         #[arg(long)]
-        name: String,
+        name: Option<String>,
         /// viewer (read), operator (pause, resume, promote, abort, set weight, restore) or
         /// admin (also tokens, versions, rollouts, experiments).
         #[arg(long)]
@@ -98,6 +99,7 @@ async fn offline(
     );
     match command {
         TokenCommand::Create { name, role } => {
+            let name = name.unwrap_or_else(|| role.as_str().to_owned());
             let (record, secret) = match store.create_token(&name, role, now_millis()).await {
                 Ok(created) => created,
                 Err(e) => return refused(e, output),
@@ -131,6 +133,7 @@ async fn offline(
 async fn online(command: TokenCommand, client: &Client, output: OutputFormat) -> Result<Exit> {
     match command {
         TokenCommand::Create { name, role } => {
+            let name = name.unwrap_or_else(|| role.as_str().to_owned());
             let body = CreateToken { name, role };
             match client
                 .post::<_, CreatedToken>("/api/v1/tokens", &body)
