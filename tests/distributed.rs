@@ -16,6 +16,9 @@
 #[path = "distributed/cluster.rs"]
 mod cluster;
 #[allow(dead_code)]
+#[path = "support/config.rs"]
+mod config;
+#[allow(dead_code)]
 #[path = "support/load.rs"]
 mod load;
 #[path = "support/upstream.rs"]
@@ -35,38 +38,16 @@ use upstream::Upstream;
 
 const ROLLOUT: &str = "shop-v2";
 
-fn config(stable: &str, canary: &str) -> String {
-    format!(
-        r#"
-[control]
-window = "1s"
-
-[[services]]
-name = "shop"
-unit = {{ header = "X-User-Id" }}
-
-[[services.versions]]
-name = "v1"
-endpoints = ["{stable}"]
-
-[[services.versions]]
-name = "v2"
-endpoints = ["{canary}"]
-
-[[rollouts]]
-name = "{ROLLOUT}"
-service = "shop"
-stable = "v1"
-canary = "v2"
-
+/// The rollout's strategy and analysis: four ramp steps, then a pause; one error condition.
+const ROLLOUT_TABLES: &str = r#"
 [rollouts.strategy]
 steps = [
-  {{ weight = "10%", min_duration = "2s" }},
-  {{ weight = "40%", min_duration = "2s" }},
-  {{ weight = "60%", min_duration = "2s" }},
-  {{ weight = "80%", min_duration = "1s" }},
-  {{ pause = {{}} }},
-  {{ weight = "100%" }},
+  { weight = "10%", min_duration = "2s" },
+  { weight = "40%", min_duration = "2s" },
+  { weight = "60%", min_duration = "2s" },
+  { weight = "80%", min_duration = "1s" },
+  { pause = {} },
+  { weight = "100%" },
 ]
 
 [rollouts.analysis]
@@ -76,9 +57,7 @@ min_samples = 20
 name = "errors-fast"
 fail_when = "error_rate > 5%"
 immediate = true
-"#
-    )
-}
+"#;
 
 /// The REST API with an admin token; any replica (followers redirect to the leader).
 struct Api {
@@ -271,7 +250,11 @@ async fn many_edges_one_brain() {
     let client = Etcd::new(EtcdConfig::new([url.clone()])).unwrap();
     let (stable, canary) = (Upstream::start("v1").await, Upstream::start("v2").await);
     let config_path = dir.path().join("rollgate.toml");
-    std::fs::write(&config_path, config(&stable.endpoint(), &canary.endpoint())).unwrap();
+    std::fs::write(
+        &config_path,
+        config::served(&stable.endpoint(), &canary.endpoint(), ROLLOUT_TABLES),
+    )
+    .unwrap();
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
         .build()

@@ -13,10 +13,7 @@ pub use kv::{
     RangeRequest, RangeResponse, RequestOp, ResponseOp, SortOrder, SortTarget, TxnCompare,
     TxnRequest, TxnResponse,
 };
-pub use lease::{
-    LeaseGrantRequest, LeaseGrantResponse, LeaseKeepAliveRequest, LeaseKeepAliveResponse,
-    LeaseRevokeRequest,
-};
+pub use lease::{LeaseGrantRequest, LeaseKeepAliveRequest, LeaseResponse, LeaseRevokeRequest};
 pub use watch::{Event, EventType, WatchCreateRequest, WatchRequest, WatchResponse};
 
 /// One key with its value and revisions, as etcd stores it.

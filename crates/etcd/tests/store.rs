@@ -6,52 +6,12 @@
 
 mod support;
 
-use std::future::Future;
-use std::pin::Pin;
-
 use rollgate_core::model::Action;
 use rollgate_etcd::{EtcdStore, LocalEtcd, WriteGuard};
 use rollgate_store::conformance::{self, decision, rollout, seed_service};
-use rollgate_store::{RolloutCommit, Store, StoreError};
+use rollgate_store::{RolloutCommit, Store};
 
-type Check =
-    for<'a> fn(&'a dyn Store) -> Pin<Box<dyn Future<Output = Result<(), StoreError>> + 'a>>;
-
-macro_rules! checks {
-    ($($name:ident),* $(,)?) => {
-        [$((stringify!($name), (|s| Box::pin(conformance::$name(s))) as Check)),*]
-    };
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn conformance_suite_check_by_check() {
-    let dir = tempfile::tempdir().unwrap();
-    let etcd = LocalEtcd::start(&dir.path().join("etcd")).unwrap();
-    let checks = checks!(
-        services_round_trip,
-        versions_are_immutable,
-        stable_history_and_periods,
-        rollouts_create_and_list,
-        commit_appends_decisions,
-        stale_commit_conflicts,
-        concurrent_commits_one_wins,
-        failed_commit_writes_nothing,
-        invalid_commits_are_rejected,
-        decisions_paginate,
-        tokens_authenticate_and_revoke,
-        experiments_round_trip,
-        meta_round_trip,
-    );
-    for (name, check) in checks {
-        // A fresh prefix is a fresh, empty store.
-        let store = EtcdStore::new(support::client(&etcd), &format!("/t/{name}"));
-        eprintln!("conformance: {name}");
-        check(&store)
-            .await
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
-    }
-}
-
+/// Every check of the suite every store passes, on one store (each check uses its own names).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_check_on_one_store() {
     let dir = tempfile::tempdir().unwrap();

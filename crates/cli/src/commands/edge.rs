@@ -16,7 +16,9 @@ use anyhow::{Context, Result};
 use http::HeaderName;
 use rollgate_config::EdgeSettings;
 use rollgate_core::RoutingTable;
-use rollgate_edge::{Edge, Loader, ProxySettings, Reloader, Telemetry, TlsFiles, close_windows};
+use rollgate_edge::{
+    BoundEdge, Edge, Loader, ProxySettings, Reloader, Telemetry, TlsFiles, close_windows,
+};
 use rollgate_metrics::{Exposition, Recorder, RecorderConfig};
 use tokio::sync::watch;
 
@@ -40,7 +42,7 @@ pub struct Args {
     /// Serve the admin endpoints here instead of `[edge] admin_listen`.
     #[arg(long)]
     pub admin_listen: Option<SocketAddr>,
-    /// Worker threads instead of `[edge] workers` (default: one per CPU core).
+    /// Worker threads serving clients instead of `[edge] workers` (default: one per CPU core).
     #[arg(long)]
     pub workers: Option<usize>,
     /// Distributed mode: follow the routing snapshot in etcd.
@@ -55,20 +57,11 @@ pub fn run(args: Args) -> Result<Exit> {
         None => rollgate_config::parse("", "(no --config)"),
     }
     .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut runtime = match args.workers.or(config.edge.workers) {
-        // One worker: a current-thread runtime does the same work without the work-stealing
-        // scheduler's cross-thread bookkeeping (less CPU per request, docs/benchmarks.md).
-        Some(0 | 1) => tokio::runtime::Builder::new_current_thread(),
-        Some(n) => {
-            let mut b = tokio::runtime::Builder::new_multi_thread();
-            b.worker_threads(n);
-            b
-        }
-        None => tokio::runtime::Builder::new_multi_thread(),
-    };
-    let runtime = runtime
+    // Clients are served on the edge's own worker threads (one per core by default, see
+    // `proxy_settings`); this runtime only runs the admin endpoints, health checks, reloads
+    // and telemetry windows.
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .thread_name("rollgate-edge")
         .build()
         .context("cannot start the runtime")?;
     runtime.block_on(serve(args, config))?;
@@ -79,6 +72,7 @@ async fn serve(args: Args, config: rollgate_config::Config) -> Result<()> {
     let mut settings = proxy_settings(&config.edge)?;
     settings.listen = args.listen.unwrap_or(settings.listen);
     settings.admin_listen = args.admin_listen.or(settings.admin_listen);
+    settings.workers = args.workers.map(|n| n.max(1)).or(settings.workers);
     if let Some(etcd) = args.cluster.cluster.connect()? {
         let setup = distributed::edge::Setup {
             etcd,
@@ -91,20 +85,7 @@ async fn serve(args: Args, config: rollgate_config::Config) -> Result<()> {
         anyhow::bail!("--config is required without --etcd");
     };
     let table = build_table(&config)?;
-    let recorder = Arc::new(Recorder::new(RecorderConfig::default(), []));
-    let exposition = Exposition::new(MAX_EXPOSED_SERIES);
-    let telemetry = Telemetry {
-        recorder: Arc::clone(&recorder),
-        exposition: Some(exposition.clone()),
-    };
-    let edge = Edge::new(settings, table, telemetry).bind().await?;
-    let admin = edge
-        .admin_addr()
-        .map_or_else(|| "off".to_string(), |a| format!("http://{a}"));
-    println!(
-        "rollgate edge: listening on {} (admin {admin})",
-        edge.local_addr()
-    );
+    let (edge, recorder, exposition) = bind(settings, table, RecorderConfig::default()).await?;
 
     let stop = shutdown_signal();
     let stopped = |mut rx: watch::Receiver<bool>| async move {
@@ -125,6 +106,31 @@ async fn serve(args: Args, config: rollgate_config::Config) -> Result<()> {
     Ok(())
 }
 
+/// Binds an edge serving `table` that records into a fresh recorder (cut into windows by
+/// `recording`) with its `/metrics` totals, and prints where it listens — the first line of
+/// output, which scripts and the end-to-end tests read.
+pub async fn bind(
+    settings: ProxySettings,
+    table: Arc<RoutingTable>,
+    recording: RecorderConfig,
+) -> Result<(BoundEdge, Arc<Recorder>, Exposition)> {
+    let recorder = Arc::new(Recorder::new(recording, []));
+    let exposition = Exposition::new(MAX_EXPOSED_SERIES);
+    let telemetry = Telemetry {
+        recorder: Arc::clone(&recorder),
+        exposition: Some(exposition.clone()),
+    };
+    let edge = Edge::new(settings, table, telemetry).bind().await?;
+    let admin = edge
+        .admin_addr()
+        .map_or_else(|| "off".to_string(), |a| format!("http://{a}"));
+    println!(
+        "rollgate edge: listening on {} (admin {admin})",
+        edge.local_addr()
+    );
+    Ok((edge, recorder, exposition))
+}
+
 /// The edge's settings from the `[edge]` table.
 pub fn proxy_settings(edge: &EdgeSettings) -> Result<ProxySettings> {
     let version_header = match &edge.version_header {
@@ -143,7 +149,13 @@ pub fn proxy_settings(edge: &EdgeSettings) -> Result<ProxySettings> {
             key: t.key.clone(),
         }),
         drain_timeout: edge.drain_timeout.get(),
+        workers: Some(edge.workers.unwrap_or_else(cores)),
     })
+}
+
+/// The CPU cores this process may use (1 when unknown).
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
 }
 
 fn build_table(config: &rollgate_config::Config) -> Result<Arc<RoutingTable>> {

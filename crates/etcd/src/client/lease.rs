@@ -5,14 +5,13 @@ use std::time::Duration;
 use super::{Etcd, Retry};
 use crate::EtcdError;
 use crate::wire::{
-    LeaseGrantRequest, LeaseGrantResponse, LeaseKeepAliveRequest, LeaseKeepAliveResponse,
-    LeaseRevokeRequest, StreamMessage,
+    LeaseGrantRequest, LeaseKeepAliveRequest, LeaseResponse, LeaseRevokeRequest, StreamMessage,
 };
 
 impl Etcd {
     /// Grants a lease of `ttl` (rounded up to whole seconds, at least 1 s; etcd may raise
     /// it to its minimum).
-    pub async fn lease_grant(&self, ttl: Duration) -> Result<LeaseGrantResponse, EtcdError> {
+    pub async fn lease_grant(&self, ttl: Duration) -> Result<LeaseResponse, EtcdError> {
         let secs = ttl.as_secs() + u64::from(ttl.subsec_nanos() > 0);
         let req = LeaseGrantRequest {
             ttl: i64::try_from(secs.max(1)).unwrap_or(i64::MAX),
@@ -24,7 +23,7 @@ impl Etcd {
     /// Renews lease `id`. Returns its new time to live; `0` when it had already expired.
     pub async fn lease_keep_alive(&self, id: i64) -> Result<i64, EtcdError> {
         let req = LeaseKeepAliveRequest { id };
-        let msg: StreamMessage<LeaseKeepAliveResponse> = self
+        let msg: StreamMessage<LeaseResponse> = self
             .call("/v3/lease/keepalive", &req, Retry::Idempotent)
             .await?;
         match (msg.result, msg.error) {

@@ -13,16 +13,16 @@ pub struct LeaseGrantRequest {
     pub ttl: i64,
 }
 
-/// The lease granted.
+/// A lease as granted or renewed: its id and time to live (0 when it had already expired).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(default)]
-pub struct LeaseGrantResponse {
-    /// The revision when it was granted.
+pub struct LeaseResponse {
+    /// The revision when it was granted or renewed.
     pub header: ResponseHeader,
     /// The lease id.
     #[serde(rename = "ID", with = "int64")]
     pub id: i64,
-    /// The time to live the server chose, in seconds.
+    /// Its time to live in seconds; 0 when the lease is gone.
     #[serde(rename = "TTL", with = "int64")]
     pub ttl: i64,
 }
@@ -33,20 +33,6 @@ pub struct LeaseKeepAliveRequest {
     /// The lease id.
     #[serde(rename = "ID", with = "int64")]
     pub id: i64,
-}
-
-/// The renewed lease; a TTL of 0 means it had already expired.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct LeaseKeepAliveResponse {
-    /// The revision when it was renewed.
-    pub header: ResponseHeader,
-    /// The lease id.
-    #[serde(rename = "ID", with = "int64")]
-    pub id: i64,
-    /// The new time to live in seconds; 0 when the lease is gone.
-    #[serde(rename = "TTL", with = "int64")]
-    pub ttl: i64,
 }
 
 /// Ends lease `id` now, deleting its keys.
@@ -67,11 +53,10 @@ mod tests {
     fn lease_messages_use_the_proto_names() {
         let grant = serde_json::to_string(&LeaseGrantRequest { ttl: 5 }).unwrap();
         assert_eq!(grant, r#"{"TTL":"5"}"#);
-        let granted: LeaseGrantResponse =
+        let granted: LeaseResponse =
             serde_json::from_str(r#"{"header":{},"ID":"4111120236920126729","TTL":"5"}"#).unwrap();
         assert_eq!((granted.id, granted.ttl), (4_111_120_236_920_126_729, 5));
-        let expired: LeaseKeepAliveResponse =
-            serde_json::from_str(r#"{"header":{},"ID":"7"}"#).unwrap();
+        let expired: LeaseResponse = serde_json::from_str(r#"{"header":{},"ID":"7"}"#).unwrap();
         assert_eq!((expired.id, expired.ttl), (7, 0));
     }
 }

@@ -11,17 +11,15 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow};
 use rollgate_config::Config;
 use rollgate_core::{EdgeContext, RoutingSpec, RoutingTable};
-use rollgate_edge::{Edge, ProxySettings, Telemetry};
+use rollgate_edge::ProxySettings;
 use rollgate_etcd::{
     ClusterKeys, Etcd, Registration, SnapshotFile, SnapshotWatcher, TelemetryPusher,
 };
-use rollgate_metrics::{Exposition, Recorder, RecorderConfig, WindowConfig};
+use rollgate_metrics::{RecorderConfig, WindowConfig};
 
 use crate::commands::control::stopped;
-use crate::commands::edge::shutdown_signal;
+use crate::commands::edge::{bind, shutdown_signal};
 
-/// Most telemetry series `/metrics` exposes.
-const MAX_EXPOSED_SERIES: usize = 10_000;
 /// How long the edge waits for etcd at start before using its disk copy.
 const BOOT_WAIT: Duration = Duration::from_secs(2);
 
@@ -80,29 +78,14 @@ pub async fn serve(cluster: &EdgeCluster, setup: Setup) -> Result<()> {
         None => empty_table(&context)?,
     };
     let width_ms = u32::try_from(setup.config.control.window.as_millis()).unwrap_or(u32::MAX);
-    let recorder = Arc::new(Recorder::new(
-        RecorderConfig {
-            window: WindowConfig {
-                width_ms,
-                ..WindowConfig::default()
-            },
-            ..RecorderConfig::default()
+    let recording = RecorderConfig {
+        window: WindowConfig {
+            width_ms,
+            ..WindowConfig::default()
         },
-        [],
-    ));
-    let exposition = Exposition::new(MAX_EXPOSED_SERIES);
-    let telemetry = Telemetry {
-        recorder: Arc::clone(&recorder),
-        exposition: Some(exposition.clone()),
+        ..RecorderConfig::default()
     };
-    let edge = Edge::new(setup.settings, table, telemetry).bind().await?;
-    let admin = edge
-        .admin_addr()
-        .map_or_else(|| "off".to_string(), |a| format!("http://{a}"));
-    println!(
-        "rollgate edge: listening on {} (admin {admin})",
-        edge.local_addr()
-    );
+    let (edge, recorder, exposition) = bind(setup.settings, table, recording).await?;
     println!(
         "  edge {edge_id} following etcd {} under {}, disk copy in {}",
         etcd.config().endpoints.join(","),
