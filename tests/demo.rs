@@ -34,7 +34,10 @@ impl Run {
         summary
             .lines()
             .find_map(|l| l.strip_prefix(&format!("{name}:")))
-            .map_or_else(|| panic!("no {name:?} in the summary:\n{summary}"), str::trim)
+            .map_or_else(
+                || panic!("no {name:?} in the summary:\n{summary}"),
+                str::trim,
+            )
     }
 
     /// The detection time of the summary, in seconds.
@@ -50,10 +53,13 @@ impl Run {
 
 fn demo(args: &[&str]) -> Run {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rollgate"))
-        .arg("demo")
-        .args(["--step-duration", "3s", "--rps", "400", "--timeout"])
-        .arg(format!("{TIMEOUT_S}s"))
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rollgate"));
+    cmd.arg("demo")
+        .args(["--step-duration", "3s", "--rps", "400"]);
+    if !args.contains(&"--timeout") {
+        cmd.arg("--timeout").arg(format!("{TIMEOUT_S}s"));
+    }
+    let mut child = cmd
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -94,7 +100,11 @@ fn wait(child: &mut Child, limit: Duration) -> Option<i32> {
 
 /// The header a person needs: where the edge and the dashboard are, and a token.
 fn assert_header(run: &Run) {
-    for needle in ["  edge       http://127.0.0.1:", "  dashboard  http://127.0.0.1:", "  token      rg_"] {
+    for needle in [
+        "  edge       http://127.0.0.1:",
+        "  dashboard  http://127.0.0.1:",
+        "  token      rg_",
+    ] {
         assert!(run.out.contains(needle), "{needle:?} missing:\n{}", run.out);
     }
 }
@@ -104,11 +114,25 @@ fn a_healthy_canary_is_promoted_through_every_step() {
     let run = demo(&[]);
     assert_eq!(run.code, Some(0), "{}\n{}", run.out, run.err);
     assert_header(&run);
-    assert!(run.field("outcome").starts_with("promoted: v2"), "{}", run.out);
-    assert_eq!(run.field("weights"), "0% → 1% → 5% → 10% → 25% → 50% → 100%");
-    assert!(run.out.contains("] promote 100% → 100%: every step done"), "{}", run.out);
+    assert!(
+        run.field("outcome").starts_with("promoted: v2"),
+        "{}",
+        run.out
+    );
+    assert_eq!(
+        run.field("weights"),
+        "0% → 1% → 5% → 10% → 25% → 50% → 100%"
+    );
+    assert!(
+        run.out.contains("] promote 100% → 100%: every step done"),
+        "{}",
+        run.out
+    );
     assert!(!run.out.contains("detection time:"), "{}", run.out);
-    assert!(run.field("rollout time").ends_with("(from the start decision to the last)"));
+    assert!(
+        run.field("rollout time")
+            .ends_with("(from the start decision to the last)")
+    );
 }
 
 #[test]
@@ -116,27 +140,54 @@ fn a_canary_failing_ten_percent_of_requests_is_rolled_back_on_errors() {
     let run = demo(&["--canary-error-rate", "10%"]);
     assert_eq!(run.code, Some(0), "{}\n{}", run.out, run.err);
     assert_header(&run);
-    assert!(run.field("outcome").starts_with("rolled back"), "{}", run.out);
+    assert!(
+        run.field("outcome").starts_with("rolled back"),
+        "{}",
+        run.out
+    );
     let condition = run.field("condition");
-    assert!(["error-budget", "errors"].contains(&condition), "{}", run.out);
+    assert!(
+        ["error-budget", "errors"].contains(&condition),
+        "{}",
+        run.out
+    );
     let reason = run.field("reason");
-    assert!(reason.contains(&format!("{condition} failed: error_rate ")), "{reason}");
+    assert!(
+        reason.contains(&format!("{condition} failed: error_rate ")),
+        "{reason}"
+    );
     let detection = run.detection_s();
-    assert!(detection > 0.0 && detection < 120.0, "{detection} s:\n{}", run.out);
-    assert!(run.out.contains("] rollback "), "the decision is shown as it happens:\n{}", run.out);
+    assert!(
+        detection > 0.0 && detection < 120.0,
+        "{detection} s:\n{}",
+        run.out
+    );
+    assert!(
+        run.out.contains("] rollback "),
+        "the decision is shown as it happens:\n{}",
+        run.out
+    );
 }
 
 #[test]
 fn a_canary_150ms_slower_is_rolled_back_on_latency() {
     let run = demo(&["--canary-latency", "150ms"]);
     assert_eq!(run.code, Some(0), "{}\n{}", run.out, run.err);
-    assert!(run.field("outcome").starts_with("rolled back"), "{}", run.out);
+    assert!(
+        run.field("outcome").starts_with("rolled back"),
+        "{}",
+        run.out
+    );
     assert_eq!(run.field("condition"), "latency", "{}", run.out);
     let reason = run.field("reason");
     assert!(reason.contains("latency failed: p99_latency "), "{reason}");
     assert!(reason.contains("Mann-Whitney p="), "{reason}");
     let detection = run.detection_s();
-    assert!(detection > 0.0 && detection < 120.0, "{detection} s:\n{}", run.out);
+    assert!(
+        detection > 0.0 && detection < 120.0,
+        "{detection} s:\n{}",
+        run.out
+    );
 }
 
 #[test]
@@ -146,4 +197,21 @@ fn a_bad_flag_is_refused_with_its_name_and_nothing_runs() {
     assert!(run.err.contains("--canary-error-rate"), "{}", run.err);
     assert!(run.err.contains("is not a percentage"), "{}", run.err);
     assert!(run.out.is_empty(), "{}", run.out);
+}
+
+#[test]
+fn a_rollout_that_cannot_finish_in_time_fails_with_a_clear_message() {
+    let run = demo(&["--timeout", "5s"]);
+    assert_eq!(run.code, Some(2), "{}\n{}", run.out, run.err);
+    assert!(
+        run.err.contains("did not finish within --timeout 5s"),
+        "{}",
+        run.err
+    );
+    assert!(
+        run.out.contains("] start 0% → 1%"),
+        "it ran until then:\n{}",
+        run.out
+    );
+    assert!(!run.out.contains("── summary ──"), "{}", run.out);
 }

@@ -178,6 +178,10 @@ fn header(opts: &DemoOptions, stack: &Stack, canary: &Backend, config: &Path) ->
             stack.api, stack.api
         ),
         format!("  token      {}   (operator)", stack.token),
+        format!(
+            "  cli        ROLLGATE_SERVER=http://{} ROLLGATE_TOKEN=<token> rollgate rollout status {ROLLOUT}",
+            stack.api
+        ),
     ];
     if let Some(admin) = stack.admin {
         lines.push(format!("  metrics    http://{admin}/metrics"));

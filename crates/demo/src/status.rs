@@ -26,8 +26,6 @@ pub struct Status {
     pub weight: Ppm,
     /// `step 2 of 6 (5%)`.
     pub step: Option<String>,
-    /// Why the weight is not moving, when it is held.
-    pub hold: Option<String>,
     /// The verdict the controller acted on last, in one line.
     pub verdict: Option<String>,
     /// Canary, baseline and stable traffic over the last [`RATE_WINDOW_S`] seconds.
@@ -119,7 +117,6 @@ impl Reader {
             phase: view.phase,
             weight: view.weight,
             step: view.step,
-            hold: view.hold.map(|h| h.reason),
             verdict: view.verdict.map(|v| v.reason),
             cohorts,
             conditions,

@@ -165,6 +165,20 @@ mod tests {
     }
 
     #[test]
+    fn the_edge_classes_every_user_agent_as_its_device() {
+        use rollgate_core::DeviceClass;
+        for u in Users::new(2_000, 9).all() {
+            let class = DeviceClass::from_user_agent(Some(u.user_agent));
+            let expected = match u.device {
+                Device::Mobile => DeviceClass::Mobile,
+                Device::Desktop => DeviceClass::Desktop,
+                Device::Bot => DeviceClass::Bot,
+            };
+            assert_eq!(class, expected, "{}", u.user_agent);
+        }
+    }
+
+    #[test]
     fn devices_and_countries_follow_their_shares() {
         let users = Users::new(POOL_SIZE, 1);
         let share = |f: &dyn Fn(&User) -> bool| {

@@ -99,8 +99,8 @@ impl View {
             self.paint(phase_color(s), s.phase.as_str()),
             s.weight
         ));
-        if let Some(hold) = &s.hold {
-            lines.push(format!("holding: {hold}"));
+        if let Some(verdict) = s.verdict.as_ref().filter(|_| !s.phase.is_terminal()) {
+            lines.push(format!("verdict: {verdict}"));
         }
         lines.push(String::new());
         lines.push(format!(
@@ -230,7 +230,6 @@ mod tests {
             phase: Phase::Progressing,
             weight: Ppm::percent(5),
             step: Some("step 2 of 6 (5%)".into()),
-            hold: None,
             verdict: None,
             cohorts: vec![
                 cohort(Cohort::Canary, "v2", 15.2),

@@ -237,16 +237,22 @@ async fn a_healthy_canary_walks_every_step_to_promoted() {
     assert!(out.seconds < 240, "{} s", out.seconds);
 }
 
+/// Simulates `opts` and checks the rollout was rolled back on `condition` within `limit_s`.
+async fn rolled_back_on(what: &str, opts: DemoOptions, condition: &str, limit_s: u64) {
+    let out = simulate(what, opts).await;
+    assert_eq!(out.phase, Phase::RolledBack, "{}", out.reason);
+    let expected = format!("rolled back: {condition} failed: ");
+    assert!(out.reason.starts_with(&expected), "{}", out.reason);
+    assert!(out.seconds < limit_s, "{} s", out.seconds);
+}
+
 #[tokio::test]
 async fn a_canary_with_ten_percent_errors_is_rolled_back_at_the_first_step() {
     let opts = DemoOptions {
         canary_error_rate: Some("10%".parse().unwrap()),
         ..DemoOptions::default()
     };
-    let out = simulate("10% errors", opts).await;
-    assert_eq!(out.phase, Phase::RolledBack);
-    assert!(out.reason.contains("error"), "{}", out.reason);
-    assert!(out.seconds < 60, "{} s", out.seconds);
+    rolled_back_on("10% errors", opts, "error-budget", 60).await;
 }
 
 #[tokio::test]
@@ -255,10 +261,7 @@ async fn a_slow_canary_is_rolled_back_on_latency() {
         canary_latency: Duration::from_millis(120),
         ..DemoOptions::default()
     };
-    let out = simulate("+120ms", opts).await;
-    assert_eq!(out.phase, Phase::RolledBack);
-    assert!(out.reason.contains("latency"), "{}", out.reason);
-    assert!(out.seconds < 60, "{} s", out.seconds);
+    rolled_back_on("+120ms", opts, "latency", 60).await;
 }
 
 #[tokio::test]
@@ -267,10 +270,7 @@ async fn a_canary_that_converts_less_is_rolled_back_on_conversion() {
         canary_conversion: "-3%".parse().unwrap(),
         ..DemoOptions::default()
     };
-    let out = simulate("-3% conversion", opts).await;
-    assert_eq!(out.phase, Phase::RolledBack);
-    assert!(out.reason.contains("conversion"), "{}", out.reason);
-    assert!(out.seconds < 300, "{} s", out.seconds);
+    rolled_back_on("-3% conversion", opts, "conversion", 300).await;
 }
 
 /// The spread over seeds, for `docs/demo.md`:
