@@ -12,7 +12,7 @@
 # Everything listens on 127.0.0.1; every process this script starts is stopped by PID.
 set -euo pipefail
 
-WORKERS=${WORKERS:-1}          # nginx worker_processes = rollgate worker threads
+WORKERS=${WORKERS:-$(nproc)}  # nginx worker_processes = rollgate worker threads (default: one per core, both)
 CONNECTIONS=${CONNECTIONS:-64} # wrk keep-alive connections
 THREADS=${THREADS:-1}          # wrk threads
 DURATION=${DURATION:-10}       # seconds measured, after a warm-up of WARMUP seconds

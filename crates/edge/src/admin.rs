@@ -4,6 +4,7 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::time::Duration;
 
 use http::header::{CONTENT_TYPE, HeaderValue};
 use http::{Method, Request, Response, StatusCode};
@@ -25,18 +26,20 @@ pub(crate) struct Admin {
     pub(crate) exposition: Option<Exposition>,
 }
 
-/// Serves the admin endpoints until `stop` resolves.
+/// Serves the admin endpoints until `stop` resolves, then lets open admin requests finish
+/// for up to `drain`.
 pub(crate) async fn serve(
     listener: TcpListener,
     admin: Admin,
-    graceful: &GracefulShutdown,
     stop: impl Future<Output = ()>,
+    drain: Duration,
 ) {
+    let graceful = GracefulShutdown::new();
     tokio::pin!(stop);
     loop {
         let accepted = tokio::select! {
             biased;
-            () = &mut stop => return,
+            () = &mut stop => break,
             accepted = listener.accept() => accepted,
         };
         let Ok((stream, _)) = accepted else { continue };
@@ -54,6 +57,7 @@ pub(crate) async fn serve(
             }
         });
     }
+    let _ = tokio::time::timeout(drain, graceful.shutdown()).await;
 }
 
 fn answer(admin: &Admin, req: &Request<Incoming>) -> Response<ProxyBody> {

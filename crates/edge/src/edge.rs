@@ -4,8 +4,8 @@
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
-use hyper_util::server::graceful::GracefulShutdown;
 use rollgate_core::RoutingTable;
 use rollgate_metrics::Exposition;
 use tokio::net::TcpListener;
@@ -19,6 +19,7 @@ use crate::shared::{Shared, TableHandle};
 use crate::status::{self, BreakerReport, EndpointReport};
 use crate::telemetry::Telemetry;
 use crate::tls::TlsError;
+use crate::workers::{self, Worker, WorkerError};
 use crate::{health, server};
 
 /// An edge proxy, ready to bind its listeners.
@@ -33,9 +34,17 @@ pub struct Edge {
 /// An edge whose listeners are bound (so their addresses are known), not yet serving.
 pub struct BoundEdge {
     edge: Edge,
-    listener: TcpListener,
+    clients: Clients,
     admin: Option<TcpListener>,
     tls: Option<TlsAcceptor>,
+}
+
+/// Where client connections are served.
+enum Clients {
+    /// On the runtime that runs the edge.
+    Here(TcpListener),
+    /// On worker threads of their own (see `workers.rs`).
+    Workers(Vec<Worker>),
 }
 
 /// Why the edge could not start.
@@ -52,6 +61,9 @@ pub enum EdgeError {
     /// TLS is configured but cannot be set up.
     #[error(transparent)]
     Tls(#[from] TlsError),
+    /// A worker thread or its runtime could not be started.
+    #[error("cannot start the edge's worker threads: {0}")]
+    Workers(io::Error),
 }
 
 impl Edge {
@@ -90,14 +102,24 @@ impl Edge {
             .as_ref()
             .map(|t| t.acceptor())
             .transpose()?;
-        let listener = bind(self.settings.listen).await?;
+        let listen = self.settings.listen;
+        let clients = match self.settings.workers {
+            None => Clients::Here(bind(listen).await?),
+            Some(n) => Clients::Workers(workers::bind(listen, n).map_err(|e| match e {
+                WorkerError::Bind(source) => EdgeError::Bind {
+                    addr: listen,
+                    source,
+                },
+                WorkerError::Runtime(e) => EdgeError::Workers(e),
+            })?),
+        };
         let admin = match self.settings.admin_listen {
             Some(addr) => Some(bind(addr).await?),
             None => None,
         };
         Ok(BoundEdge {
             edge: self,
-            listener,
+            clients,
             admin,
             tls,
         })
@@ -119,9 +141,11 @@ async fn bind(addr: SocketAddr) -> Result<TcpListener, EdgeError> {
 impl BoundEdge {
     /// The address clients connect to (with the real port when the settings said port 0).
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .unwrap_or(self.edge.settings.listen)
+        let bound = match &self.clients {
+            Clients::Here(l) => l.local_addr().ok(),
+            Clients::Workers(w) => w.first().and_then(|w| w.local_addr().ok()),
+        };
+        bound.unwrap_or(self.edge.settings.listen)
     }
 
     /// The admin listener's address, if there is one.
@@ -139,12 +163,12 @@ impl BoundEdge {
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         let BoundEdge {
             edge,
-            listener,
+            clients,
             admin,
             tls,
         } = self;
         let checker = tokio::spawn(health::supervise(edge.checks));
-        let graceful = GracefulShutdown::new();
+        let drain = edge.settings.drain_timeout;
         let (stop_tx, stop_rx) = watch::channel(false);
         let stopped = |mut rx: watch::Receiver<bool>| async move {
             let _ = rx.wait_for(|s| *s).await;
@@ -156,7 +180,7 @@ impl BoundEdge {
         };
         let admin_loop = async {
             if let Some(l) = admin {
-                admin::serve(l, admin_state, &graceful, stopped(stop_rx.clone())).await;
+                admin::serve(l, admin_state, stopped(stop_rx.clone()), drain).await;
             }
         };
         let signal = async {
@@ -164,20 +188,41 @@ impl BoundEdge {
             tracing::info!("shutting down: no new connections, draining requests in flight");
             let _ = stop_tx.send(true);
         };
-        tokio::join!(
-            server::accept_loop(listener, tls, shared, &graceful, stopped(stop_rx.clone())),
-            admin_loop,
-            signal
-        );
-        let open = graceful.count();
-        match tokio::time::timeout(edge.settings.drain_timeout, graceful.shutdown()).await {
-            Ok(()) => tracing::info!(connections = open, "drained"),
-            Err(_) => tracing::warn!(
-                timeout = ?edge.settings.drain_timeout,
-                "drain timeout passed with requests still in flight; closing them"
-            ),
-        }
+        let clients_done = async {
+            match clients {
+                Clients::Here(l) => {
+                    server::serve_clients(l, tls, shared, stopped(stop_rx.clone()), drain).await
+                }
+                Clients::Workers(workers) => {
+                    run_workers(workers, tls, shared, stop_rx.clone(), drain).await
+                }
+            }
+        };
+        tokio::join!(clients_done, admin_loop, signal);
+        tracing::info!("edge drained");
         checker.abort();
+    }
+}
+
+/// Runs every worker on its thread and waits until all have drained.
+async fn run_workers(
+    workers: Vec<Worker>,
+    tls: Option<TlsAcceptor>,
+    shared: Arc<Shared>,
+    stop: watch::Receiver<bool>,
+    drain: Duration,
+) {
+    let mut threads = Vec::with_capacity(workers.len());
+    for (i, w) in workers.into_iter().enumerate() {
+        match w.spawn(i, tls.clone(), Arc::clone(&shared), stop.clone(), drain) {
+            Ok(t) => threads.push(t),
+            Err(e) => tracing::error!(worker = i, error = %e, "cannot start a worker thread"),
+        }
+    }
+    for t in threads {
+        if tokio::task::spawn_blocking(move || t.join()).await.is_err() {
+            tracing::error!("a worker thread could not be joined");
+        }
     }
 }
 
@@ -185,6 +230,13 @@ impl std::fmt::Debug for BoundEdge {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BoundEdge")
             .field("listen", &self.local_addr())
+            .field(
+                "workers",
+                &match &self.clients {
+                    Clients::Here(_) => 0,
+                    Clients::Workers(w) => w.len(),
+                },
+            )
             .field("admin", &self.admin_addr())
             .field("tls", &self.tls.is_some())
             .finish_non_exhaustive()

@@ -36,6 +36,7 @@ mod telemetry;
 mod tls;
 mod upstream;
 mod view;
+mod workers;
 
 pub use body::{BodyError, ProxyBody};
 pub use breaker::BreakerState;

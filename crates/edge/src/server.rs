@@ -35,9 +35,30 @@ pub(crate) fn http_builder() -> auto::Builder<TokioExecutor> {
     builder
 }
 
+/// Serves clients from `listener` until `stop` resolves, then drains this listener's
+/// connections for up to `drain`.
+pub(crate) async fn serve_clients(
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+    shared: Arc<Shared>,
+    stop: impl Future<Output = ()>,
+    drain: Duration,
+) {
+    let graceful = GracefulShutdown::new();
+    accept_loop(listener, tls, shared, &graceful, stop).await;
+    let open = graceful.count();
+    match tokio::time::timeout(drain, graceful.shutdown()).await {
+        Ok(()) => tracing::debug!(connections = open, "drained"),
+        Err(_) => tracing::warn!(
+            timeout = ?drain,
+            "drain timeout passed with requests still in flight; closing them"
+        ),
+    }
+}
+
 /// Accepts connections until `stop` resolves; each is served on its own task and watched by
 /// `graceful`.
-pub(crate) async fn accept_loop(
+async fn accept_loop(
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
     shared: Arc<Shared>,

@@ -22,14 +22,18 @@ pub struct ProxySettings {
     pub tls: Option<TlsFiles>,
     /// On shutdown, how long in-flight requests may take to finish.
     pub drain_timeout: Duration,
+    /// Serve clients on this many worker threads of the edge's own, each with its own
+    /// single-threaded runtime and listening socket (thread per core, like nginx workers).
+    /// `None`: serve them on the runtime that runs the edge.
+    pub workers: Option<usize>,
 }
 
 /// The default response version header.
 pub const DEFAULT_VERSION_HEADER: &str = "x-version";
 
 impl ProxySettings {
-    /// Settings listening on `listen`, with no admin listener, the `X-Version` header, no TLS
-    /// and a 30 s drain.
+    /// Settings listening on `listen`, with no admin listener, the `X-Version` header, no TLS,
+    /// a 30 s drain, and clients served on the caller's runtime.
     pub fn new(listen: SocketAddr) -> ProxySettings {
         ProxySettings {
             listen,
@@ -37,6 +41,7 @@ impl ProxySettings {
             version_header: Some(HeaderName::from_static(DEFAULT_VERSION_HEADER)),
             tls: None,
             drain_timeout: Duration::from_secs(30),
+            workers: None,
         }
     }
 }

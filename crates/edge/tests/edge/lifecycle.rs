@@ -127,3 +127,58 @@ async fn shutdown_drains_requests_in_flight_and_stops_accepting() {
         "still accepting after shutdown"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn worker_threads_share_the_port_and_drain_on_shutdown() {
+    let h = Harness::start_with(
+        |s, c| spec(s, c, "50%", json!({}), json!({})),
+        |s| s.workers = Some(3),
+    )
+    .await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..60 {
+        // A fresh client per request: new connections, spread over the workers by the kernel.
+        let url = h.url("/");
+        tasks.spawn(async move {
+            let c = reqwest::Client::new();
+            let r = c
+                .get(url)
+                .header("X-User-Id", format!("w{i}"))
+                .send()
+                .await
+                .unwrap();
+            (
+                r.status().as_u16(),
+                r.headers()["x-version"].to_str().unwrap().to_string(),
+            )
+        });
+    }
+    let answers = tasks.join_all().await;
+    assert!(answers.iter().all(|(s, _)| *s == 200), "{answers:?}");
+    assert!(answers.iter().any(|(_, v)| v == "v1") && answers.iter().any(|(_, v)| v == "v2"));
+    let url = h.url("/slow/400");
+    let addr = h.addr;
+    let slow = tokio::spawn({
+        let c = h.client.clone();
+        async move {
+            c.get(url)
+                .header("X-User-Id", "w")
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    h.shutdown().await;
+    assert!(
+        !slow.await.unwrap().is_empty(),
+        "the request in flight finished"
+    );
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "still accepting after shutdown"
+    );
+}
