@@ -14,9 +14,9 @@ use rollgate_core::model::UnixMillis;
 
 use crate::format;
 
-/// Width of every chart's view box.
+/// Width of a metric chart's view box (two fit side by side).
 const WIDTH: f64 = 720.0;
-/// Height of every chart's view box.
+/// Height of a metric chart's view box.
 const HEIGHT: f64 = 220.0;
 const LEFT: f64 = 64.0;
 const RIGHT: f64 = 16.0;
@@ -51,14 +51,14 @@ impl Scale {
     }
 }
 
-/// The time axis: `[from, to)` onto the plot's width.
-fn x_scale(from: UnixMillis, to: UnixMillis) -> Scale {
-    Scale::new(from as f64, to as f64, LEFT, WIDTH - RIGHT)
+/// The time axis: `[from, to)` onto the plot's width in a view box `width` wide.
+fn x_scale(from: UnixMillis, to: UnixMillis, width: f64) -> Scale {
+    Scale::new(from as f64, to as f64, LEFT, width - RIGHT)
 }
 
-/// A value axis `[lo, hi]` onto the plot's height (up is more).
-fn y_scale(lo: f64, hi: f64) -> Scale {
-    Scale::new(lo, hi, HEIGHT - BOTTOM, TOP)
+/// A value axis `[lo, hi]` onto the plot's height (up is more) in a view box `height` high.
+fn y_scale(lo: f64, hi: f64, height: f64) -> Scale {
+    Scale::new(lo, hi, height - BOTTOM, TOP)
 }
 
 /// The pen of a cohort: canary vermillion solid, baseline blue long dashes, stable green dots.

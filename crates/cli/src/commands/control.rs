@@ -183,7 +183,7 @@ pub async fn bind_api(addr: SocketAddr) -> Result<TcpListener> {
     })
 }
 
-/// Serves the REST API, OFREP and event ingest until `shutdown` resolves.
+/// Serves the REST API, OFREP, event ingest and the dashboard until `shutdown` resolves.
 pub async fn serve_api(
     listener: TcpListener,
     plane: ControlPlane,
@@ -191,7 +191,10 @@ pub async fn serve_api(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     let opts = ServerOptions::from_settings(&config.control).map_err(|e| anyhow!("{e}"))?;
-    let app = rollgate_server::router(plane, opts);
+    let app = rollgate_server::router(plane.clone(), opts).merge(rollgate_dashboard::router(
+        plane,
+        rollgate_dashboard::DashboardOptions::default(),
+    ));
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await

@@ -67,8 +67,8 @@ impl LineChart {
             .filter_map(|(_, v)| v.filter(|v| v.is_finite()));
         let (lo, hi) = values.fold((0.0f64, 0.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
         let (lo, hi, ticks) = value_ticks(lo, hi * 1.05);
-        let x = x_scale(self.from, self.to);
-        let y = y_scale(lo, hi);
+        let x = x_scale(self.from, self.to, WIDTH);
+        let y = y_scale(lo, hi, HEIGHT);
         let half = self.step_ms / 2;
         let has_data = self
             .lines

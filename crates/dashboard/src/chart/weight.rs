@@ -6,8 +6,13 @@ use maud::{Markup, html};
 use rollgate_core::Ppm;
 use rollgate_core::model::{Action, Actor, DecisionRecord, UnixMillis};
 
-use super::{BOTTOM, HEIGHT, LEFT, RIGHT, TOP, WIDTH, time_ticks, x_scale, y_scale};
+use super::{BOTTOM, LEFT, RIGHT, TOP, time_ticks, x_scale, y_scale};
 use crate::format;
+
+/// Width of the weight chart's view box: it spans the page.
+const WIDTH: f64 = 1440.0;
+/// Height of the weight chart's view box.
+const HEIGHT: f64 = 190.0;
 
 /// The weight chart of a rollout, ready to render.
 #[derive(Clone, Debug)]
@@ -33,8 +38,8 @@ enum Kind {
 impl WeightChart<'_> {
     /// The chart as a `<figure>` with an inline SVG and a legend.
     pub(crate) fn render(&self) -> Markup {
-        let x = x_scale(self.from, self.to);
-        let y = y_scale(0.0, 100.0);
+        let x = x_scale(self.from, self.to, WIDTH);
+        let y = y_scale(0.0, 100.0, HEIGHT);
         let py = |w: Ppm| y.at(w.as_percent());
         let mut d = format!("M{} {}", x.at(self.from as f64), py(self.start));
         for dec in self.decisions {

@@ -21,8 +21,13 @@ pub(crate) const MAX_CHARTS: usize = 8;
 /// The cohorts, in the order their lines are drawn (canary on top).
 const COHORTS: [Cohort; 3] = [Cohort::Stable, Cohort::Baseline, Cohort::Canary];
 
-/// The time range the metric charts show: the last `range` until now, or, for a finished
-/// rollout, the `range` before it finished.
+/// Shortest time range a metric chart shows, so a rollout that just started is not drawn
+/// over a few pixels nor stretched over one point.
+const MIN_RANGE_MS: i64 = 30_000;
+
+/// The time range the metric charts show: the last `range` until now (or, for a finished
+/// rollout, until it finished), starting no earlier than the rollout (but covering at least
+/// 30 s).
 pub(crate) fn range(
     view: &RolloutView,
     now: UnixMillis,
@@ -33,7 +38,10 @@ pub(crate) fn range(
     } else {
         now
     };
-    (end - range_ms, end)
+    let from = (end - range_ms)
+        .max(view.created_at)
+        .min(end - MIN_RANGE_MS);
+    (from, end)
 }
 
 /// The metrics charted: `error_rate`, `p99_latency`, then those the conditions read, then

@@ -54,12 +54,17 @@ fn row(d: &DecisionRecord) -> Markup {
     }
 }
 
-/// One line per condition when the details are (or contain) a verdict: `name: reason`.
+/// One line per condition when the details are (or contain) a verdict: `name: reason`. The
+/// controller's details are the health it acted on, whose own `details` are the verdict.
 fn condition_lines(details: &Value) -> Vec<String> {
-    let conditions = details
-        .get("conditions")
-        .or_else(|| details.get("verdict").and_then(|v| v.get("conditions")))
-        .and_then(Value::as_array);
+    let conditions = [
+        details.get("conditions"),
+        details.pointer("/details/conditions"),
+        details.pointer("/verdict/conditions"),
+    ]
+    .into_iter()
+    .flatten()
+    .find_map(Value::as_array);
     conditions
         .map(|list| {
             list.iter()
@@ -106,6 +111,9 @@ mod tests {
         );
         let nested = json!({"verdict": {"conditions": [{"name": "a", "reason": "b"}]}});
         assert_eq!(condition_lines(&nested), ["a: b"]);
+        let health =
+            json!({"outcome": "fail", "details": {"conditions": [{"name": "c", "reason": "d"}]}});
+        assert_eq!(condition_lines(&health), ["c: d"]);
         assert!(condition_lines(&json!({"labels": {}})).is_empty());
         assert!(condition_lines(&Value::Null).is_empty());
     }

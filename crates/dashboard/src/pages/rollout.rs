@@ -102,8 +102,10 @@ async fn live_block(
             section.charts {
                 h2 {
                     "Metrics per cohort, "
-                    @if view.phase.is_terminal() { "the " (minutes) " minutes before it finished" }
+                    @if to - from < state.opts.chart_range_ms() { "since " (format::clock(from)) " UTC" }
+                    @else if view.phase.is_terminal() { "the " (minutes) " minutes before it finished" }
                     @else { "last " (minutes) " minutes" }
+                    @if view.phase.is_terminal() { " (until " (format::clock(to)) ")" }
                 }
                 div.grid {
                     @for c in &metric_charts { (c.render()) }
