@@ -32,30 +32,7 @@ pub(crate) struct UpstreamConn {
 impl UpstreamConn {
     /// Connects to `addr` within `limit` and sets up HTTP/1.1.
     pub(crate) async fn open(addr: &str, limit: Duration) -> Result<UpstreamConn, UpstreamError> {
-        let stream = match timeout(limit, TcpStream::connect(addr)).await {
-            Err(_) => {
-                return Err(UpstreamError::ConnectTimeout {
-                    addr: addr.into(),
-                    after: limit,
-                });
-            }
-            Ok(Err(source)) => {
-                return Err(UpstreamError::Connect {
-                    addr: addr.into(),
-                    source,
-                });
-            }
-            Ok(Ok(stream)) => stream,
-        };
-        // Small requests and responses must not wait for Nagle's algorithm.
-        let _ = stream.set_nodelay(true);
-        let (tx, driver) = http1::Builder::new()
-            .handshake(TokioIo::new(stream))
-            .await
-            .map_err(|source| UpstreamError::Handshake {
-                addr: addr.into(),
-                source,
-            })?;
+        let (tx, driver) = handshake(addr, limit).await?;
         Ok(UpstreamConn {
             tx,
             driver: Box::pin(driver),
@@ -111,6 +88,43 @@ impl UpstreamConn {
         })
         .await
     }
+}
+
+/// A new HTTP/1.1 connection to `addr` (TCP connect within `limit`, `TCP_NODELAY`) carrying
+/// request bodies of type `B`: its sending half and the connection future to drive.
+pub(crate) async fn handshake<B>(
+    addr: &str,
+    limit: Duration,
+) -> Result<(SendRequest<B>, Connection<TokioIo<TcpStream>, B>), UpstreamError>
+where
+    B: http_body::Body + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let stream = match timeout(limit, TcpStream::connect(addr)).await {
+        Err(_) => {
+            return Err(UpstreamError::ConnectTimeout {
+                addr: addr.into(),
+                after: limit,
+            });
+        }
+        Ok(Err(source)) => {
+            return Err(UpstreamError::Connect {
+                addr: addr.into(),
+                source,
+            });
+        }
+        Ok(Ok(stream)) => stream,
+    };
+    // Small requests and responses must not wait for Nagle's algorithm.
+    let _ = stream.set_nodelay(true);
+    http1::Builder::new()
+        .handshake(TokioIo::new(stream))
+        .await
+        .map_err(|source| UpstreamError::Handshake {
+            addr: addr.into(),
+            source,
+        })
 }
 
 impl std::fmt::Debug for UpstreamConn {

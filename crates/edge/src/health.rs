@@ -8,12 +8,14 @@ use bytes::Bytes;
 use http::header::{HOST, USER_AGENT};
 use http::{HeaderValue, Request};
 use http_body_util::Empty;
+use hyper::client::conn::http1::SendRequest;
 use rollgate_core::HealthCheckSpec;
 use tokio::sync::mpsc;
 use tokio::time::{MissedTickBehavior, interval, timeout};
 
+use crate::conn::handshake;
 use crate::endpoint::Endpoint;
-use crate::upstream::dial;
+use crate::upstream::UpstreamError;
 
 /// The `User-Agent` of health checks, so upstream logs can tell them apart.
 pub const HEALTH_CHECK_USER_AGENT: &str = "rollgate-health-check";
@@ -46,11 +48,25 @@ async fn check_loop(endpoint: Weak<Endpoint>, spec: HealthCheckSpec) {
     }
 }
 
+/// A new connection for one check, driven by a task of its own.
+async fn dial(
+    addr: &str,
+    limit: std::time::Duration,
+) -> Result<SendRequest<Empty<Bytes>>, UpstreamError> {
+    let (tx, conn) = handshake(addr, limit).await?;
+    tokio::spawn(async move {
+        if let Err(e) = conn.await {
+            tracing::debug!(error = %e, "health check connection ended");
+        }
+    });
+    Ok(tx)
+}
+
 /// One check: true when the endpoint answered the path with a 2xx within the timeout.
 pub(crate) async fn check_once(e: &Endpoint, spec: &HealthCheckSpec) -> bool {
     let limit = spec.timeout.get();
     let exchange = async {
-        let mut conn = dial::<Empty<Bytes>>(e.addr(), limit).await.ok()?;
+        let mut conn = dial(e.addr(), limit).await.ok()?;
         let req = Request::get(spec.path.as_str())
             .header(HOST, HeaderValue::from_str(e.addr()).ok()?)
             .header(USER_AGENT, HEALTH_CHECK_USER_AGENT)

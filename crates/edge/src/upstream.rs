@@ -9,8 +9,6 @@ use std::time::Duration;
 
 use http::{Request, Response, StatusCode};
 use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
-use tokio::net::TcpStream;
 use tokio::time::timeout;
 
 use crate::clock::{Millis, now_ms};
@@ -170,50 +168,6 @@ pub(crate) async fn send(
             }
         }
     }
-}
-
-/// A new HTTP/1.1 connection to `addr` carrying bodies of type `B`, its driver spawned on the
-/// runtime (for health checks, which do not go through the pool).
-pub(crate) async fn dial<B>(
-    addr: &str,
-    limit: Duration,
-) -> Result<hyper::client::conn::http1::SendRequest<B>, UpstreamError>
-where
-    B: http_body::Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    let stream = match timeout(limit, TcpStream::connect(addr)).await {
-        Err(_) => {
-            return Err(UpstreamError::ConnectTimeout {
-                addr: addr.into(),
-                after: limit,
-            });
-        }
-        Ok(Err(source)) => {
-            return Err(UpstreamError::Connect {
-                addr: addr.into(),
-                source,
-            });
-        }
-        Ok(Ok(stream)) => stream,
-    };
-    // Small requests and responses must not wait for Nagle's algorithm.
-    let _ = stream.set_nodelay(true);
-    let (tx, conn) = hyper::client::conn::http1::Builder::new()
-        .handshake(TokioIo::new(stream))
-        .await
-        .map_err(|source| UpstreamError::Handshake {
-            addr: addr.into(),
-            source,
-        })?;
-    let owned = addr.to_string();
-    tokio::spawn(async move {
-        if let Err(e) = conn.await {
-            tracing::debug!(endpoint = %owned, error = %e, "upstream connection ended");
-        }
-    });
-    Ok(tx)
 }
 
 /// Tells a failure of the client's request body (the client went away) from an upstream one.

@@ -14,10 +14,7 @@ async fn admin_endpoints_report_health_readiness_metrics_and_routing() {
     for _ in 0..7 {
         assert_eq!(h.get_as("rae", "/").await.0, 200);
     }
-    for w in h.recorder.close_until(i64::MAX) {
-        h.exposition.add_window(&w);
-    }
-    let m = get("/metrics").await.unwrap().text().await.unwrap();
+    let m = h.metrics().await;
     let line = m
         .lines()
         .find(|l| {

@@ -147,6 +147,32 @@ impl Harness {
         (status, version, r.text().await.unwrap())
     }
 
+    /// The body of GET `path` as user `user` (`/echo`: the headers the upstream got).
+    pub async fn text_as(&self, user: &str, path: &str) -> String {
+        let r = self
+            .client
+            .get(self.url(path))
+            .header("X-User-Id", user)
+            .send()
+            .await
+            .unwrap();
+        r.text().await.unwrap()
+    }
+
+    /// `/metrics` after closing every telemetry window recorded so far into the totals.
+    pub async fn metrics(&self) -> String {
+        for w in self.recorder.close_until(i64::MAX) {
+            self.exposition.add_window(&w);
+        }
+        let r = self
+            .client
+            .get(self.admin_url("/metrics"))
+            .send()
+            .await
+            .unwrap();
+        r.text().await.unwrap()
+    }
+
     /// The breaker of version `version` of `shop`.
     pub fn breaker(&self, version: &str) -> BreakerReport {
         self.handle

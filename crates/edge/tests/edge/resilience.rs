@@ -12,17 +12,6 @@ fn breaker(consecutive: u32, cool_down: &str) -> serde_json::Value {
     json!({"breaker": {"consecutive_failures": consecutive, "min_requests": 1000, "cool_down": cool_down, "half_open_probes": 1}})
 }
 
-async fn metrics(h: &Harness) -> String {
-    h.client
-        .get(h.admin_url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dead_canary_opens_its_breaker_and_gets_requests_retried_on_stable() {
     let h = Harness::start(|s, c| spec(s, c, "100%", breaker(3, "1m"), json!({}))).await;
@@ -38,16 +27,7 @@ async fn a_dead_canary_opens_its_breaker_and_gets_requests_retried_on_stable() {
     }
     assert_eq!(h.breaker("v2").state, BreakerState::Open);
     assert_eq!(h.breaker("v1").state, BreakerState::Closed);
-    let echo = h
-        .client
-        .get(h.url("/echo"))
-        .header("X-User-Id", "erin")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let echo = h.text_as("erin", "/echo").await;
     assert!(
         echo.contains("x-rollgate-rerouted: breaker_open\n"),
         "{echo}"
@@ -56,7 +36,7 @@ async fn a_dead_canary_opens_its_breaker_and_gets_requests_retried_on_stable() {
         echo.contains("x-rollgate-cohort: canary\n"),
         "the cohort is kept: {echo}"
     );
-    let m = metrics(&h).await;
+    let m = h.metrics().await;
     assert!(
         m.contains("rollgate_edge_breaker_state{service=\"shop\",version=\"v2\"} 1"),
         "{m}"
@@ -154,10 +134,7 @@ async fn a_client_that_hangs_up_is_not_a_canary_failure() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(h.breaker("v2").state, BreakerState::Closed);
     assert_eq!(h.get_as("ivy", "/").await.1, "v2");
-    for w in h.recorder.close_until(i64::MAX) {
-        h.exposition.add_window(&w);
-    }
-    let m = metrics(&h).await;
+    let m = h.metrics().await;
     let downstream = m
         .lines()
         .find(|l| {
@@ -189,16 +166,7 @@ async fn failing_health_checks_take_the_canary_out_and_bring_it_back() {
     h.canary.set_healthy(false);
     let rerouted = wait_for(|| async { h.get_as("kim", "/").await.1 == "v1" }).await;
     assert!(rerouted, "the unhealthy canary kept getting traffic");
-    let echo = h
-        .client
-        .get(h.url("/echo"))
-        .header("X-User-Id", "kim")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let echo = h.text_as("kim", "/echo").await;
     assert!(
         echo.contains("x-rollgate-rerouted: no_healthy_endpoint\n"),
         "{echo}"

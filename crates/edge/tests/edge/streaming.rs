@@ -60,18 +60,7 @@ async fn head_and_empty_responses_complete() {
             .unwrap();
         assert_eq!(r.status(), 204);
     }
-    for w in h.recorder.close_until(i64::MAX) {
-        h.exposition.add_window(&w);
-    }
-    let m = h
-        .client
-        .get(h.admin_url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let m = h.metrics().await;
     let requests: u64 = m
         .lines()
         .filter(|l| l.starts_with("rollgate_requests_total{") && l.contains("version=\"v1\""))
