@@ -149,14 +149,7 @@ impl Harness {
 
     /// The body of GET `path` as user `user` (`/echo`: the headers the upstream got).
     pub async fn text_as(&self, user: &str, path: &str) -> String {
-        let r = self
-            .client
-            .get(self.url(path))
-            .header("X-User-Id", user)
-            .send()
-            .await
-            .unwrap();
-        r.text().await.unwrap()
+        self.get_as(user, path).await.2
     }
 
     /// `/metrics` after closing every telemetry window recorded so far into the totals.
