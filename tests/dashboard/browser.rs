@@ -108,18 +108,23 @@ impl Drop for Driver {
 /// The program named by `env`, or the first of `names` on `PATH`; fails naming the Debian
 /// packages otherwise.
 fn find(env: &str, names: &[&str]) -> PathBuf {
-    if let Some(p) = std::env::var_os(env) {
-        return PathBuf::from(p);
-    }
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .flat_map(|dir| names.iter().map(move |n| dir.join(n)))
+    let candidates: Vec<PathBuf> = match std::env::var_os(env) {
+        Some(p) => vec![PathBuf::from(p)],
+        None => {
+            let path = std::env::var_os("PATH").unwrap_or_default();
+            std::env::split_paths(&path)
+                .flat_map(|dir| names.iter().map(move |n| dir.join(n)))
+                .collect()
+        }
+    };
+    candidates
+        .into_iter()
         .find(|p| is_executable(p))
         .unwrap_or_else(|| {
             panic!(
                 "{} not found: the dashboard browser test needs a real Chromium and its WebDriver — \
                  install the Debian packages `chromium` and `chromium-driver` (.ci/run does), or \
-                 set {env}",
+                 set {env} to the program",
                 names[0]
             )
         })

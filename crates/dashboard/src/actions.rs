@@ -9,13 +9,13 @@ use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 use rollgate_control::ControlError;
 use rollgate_server::percent_encode;
-use rollgate_store::RolloutFilter;
 use serde::Deserialize;
 
 use crate::auth::SignedIn;
 use crate::confirm::{self, Act};
 use crate::csrf;
 use crate::error::PageError;
+use crate::pages::versions::ServiceVersions;
 use crate::respond;
 use crate::session::Notice;
 use crate::state::DashState;
@@ -89,33 +89,22 @@ pub(crate) async fn restore(
 ) -> Result<Response, PageError> {
     user.require_operator("restore versions")?;
     csrf::check(&user.session, form.csrf.as_deref(), &headers, &uri)?;
-    let versions = state.control.versions(&service).await?;
-    let Some(entry) = versions.iter().find(|v| v.snapshot.name == version) else {
+    let sv = ServiceVersions::of(&state, &service).await?;
+    let Some(entry) = sv.versions.iter().find(|v| v.snapshot.name == version) else {
         return Err(ControlError::not_found(
             "version",
             &version,
-            versions.iter().map(|v| v.snapshot.name.as_str()),
+            sv.versions.iter().map(|v| v.snapshot.name.as_str()),
         )
         .into());
     };
     let back = format!("/services/{}", percent_encode(&service));
     if !form.confirmed() {
-        let stable = versions
-            .iter()
-            .find(|v| v.is_stable())
-            .map(|v| v.snapshot.name.as_str());
-        let running = state
-            .control
-            .rollouts(&RolloutFilter {
-                active_only: true,
-                service: Some(service.clone()),
-            })
-            .await?;
         let text = confirm::restore_text(
             &service,
             &entry.snapshot.name,
-            stable,
-            running.first().map(|r| r.name.as_str()),
+            sv.stable.as_deref(),
+            sv.running.as_deref(),
         );
         let title = format!("Restore {version} of {service}?");
         return Ok(respond::ok(confirm::page(

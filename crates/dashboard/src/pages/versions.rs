@@ -56,19 +56,11 @@ pub(crate) async fn show(
     user: SignedIn,
     Path(service): Path<String>,
 ) -> Result<Response, PageError> {
-    let versions = state.control.versions(&service).await?;
-    let running = state
-        .control
-        .rollouts(&RolloutFilter {
-            active_only: true,
-            service: Some(service.clone()),
-        })
-        .await?;
-    let stable = versions
-        .iter()
-        .find(|v| v.is_stable())
-        .map(|v| v.snapshot.name.clone());
-    let running = running.first().map(|r| r.name.clone());
+    let ServiceVersions {
+        versions,
+        stable,
+        running,
+    } = ServiceVersions::of(&state, &service).await?;
     let notice = state.sessions.take_notice(&user.id);
     let body = html! {
         nav.crumbs { a href="/services" { "Services" } " / " (service) }
@@ -88,6 +80,39 @@ pub(crate) async fn show(
         0,
         body,
     )))
+}
+
+/// A service's versions, its stable version and its running rollout.
+pub(crate) struct ServiceVersions {
+    /// Every snapshot with its stable periods, oldest first.
+    pub versions: Vec<VersionEntry>,
+    /// The stable version now.
+    pub stable: Option<String>,
+    /// The running rollout of the service, if any.
+    pub running: Option<String>,
+}
+
+impl ServiceVersions {
+    /// Asks the control plane about `service`.
+    pub(crate) async fn of(state: &DashState, service: &str) -> Result<ServiceVersions, PageError> {
+        let versions = state.control.versions(service).await?;
+        let running = state
+            .control
+            .rollouts(&RolloutFilter {
+                active_only: true,
+                service: Some(service.to_string()),
+            })
+            .await?;
+        let stable = versions
+            .iter()
+            .find(|v| v.is_stable())
+            .map(|v| v.snapshot.name.clone());
+        Ok(ServiceVersions {
+            versions,
+            stable,
+            running: running.into_iter().next().map(|r| r.name),
+        })
+    }
 }
 
 fn versions_table(
