@@ -140,7 +140,8 @@ impl DropReason {
 impl DropCounts {
     /// Counts `n` drops for `reason`.
     pub fn add(&mut self, reason: DropReason, n: u64) {
-        *self.slot(reason) += n;
+        let slot = self.slot(reason);
+        *slot = slot.saturating_add(n);
     }
 
     /// The count for `reason`.
@@ -163,7 +164,7 @@ impl DropCounts {
 
     /// All drops, whatever the reason.
     pub fn total(&self) -> u64 {
-        DropReason::ALL.iter().map(|&r| self.get(r)).sum()
+        (DropReason::ALL.iter()).fold(0, |n, &r| n.saturating_add(self.get(r)))
     }
 
     /// True when nothing was dropped.

@@ -125,7 +125,7 @@ impl Sketch {
         let (mut a, mut b) = (self.bins.iter().peekable(), other.bins.iter().peekable());
         while let (Some(&&(ia, ca)), Some(&&(ib, cb))) = (a.peek(), b.peek()) {
             if ia == ib {
-                merged.push((ia, ca + cb));
+                merged.push((ia, ca.saturating_add(cb)));
                 a.next();
                 b.next();
             } else if ia < ib {
@@ -139,7 +139,7 @@ impl Sketch {
         merged.extend(a);
         merged.extend(b);
         self.bins = merged;
-        self.count += other.count;
+        self.count = self.count.saturating_add(other.count);
     }
 
     /// The value at quantile `q` in `[0, 1]`: the representative of the bin holding rank
@@ -152,7 +152,7 @@ impl Sketch {
         let rank = (q * (self.count - 1) as f64).floor() as u64;
         let mut seen = 0;
         for &(index, count) in &self.bins {
-            seen += count;
+            seen = count.saturating_add(seen);
             if seen > rank {
                 return Some(bin_value(index));
             }
@@ -216,12 +216,13 @@ impl DenseSketch {
     pub fn add(&mut self, index: u16, count: u64) {
         let slot = usize::from(index.wrapping_sub(self.offset));
         if index >= self.offset && slot < self.counts.len() {
-            self.counts[slot] += count;
+            self.counts[slot] = self.counts[slot].saturating_add(count);
         } else {
             self.grow_to(index);
-            self.counts[usize::from(index - self.offset)] += count;
+            let slot = usize::from(index - self.offset);
+            self.counts[slot] = self.counts[slot].saturating_add(count);
         }
-        self.count += count;
+        self.count = self.count.saturating_add(count);
     }
 
     /// Adds every value of a compact sketch.

@@ -101,7 +101,7 @@ impl SeriesStats {
 
     /// Records counted: requests plus client events.
     pub fn records(&self) -> u64 {
-        self.requests.requests + self.events.values().map(|e| e.count).sum::<u64>()
+        (self.events.values()).fold(self.requests.requests, |n, e| n.saturating_add(e.count))
     }
 }
 
@@ -123,12 +123,12 @@ impl RequestCounts {
 
     /// Adds every count of `other`.
     pub fn merge(&mut self, other: &RequestCounts) {
-        self.requests += other.requests;
+        self.requests = self.requests.saturating_add(other.requests);
         add_all(&mut self.status, &other.status);
-        self.no_status += other.no_status;
-        self.version_errors += other.version_errors;
+        self.no_status = self.no_status.saturating_add(other.no_status);
+        self.version_errors = self.version_errors.saturating_add(other.version_errors);
         add_all(&mut self.errors, &other.errors);
-        self.bytes_out += other.bytes_out;
+        self.bytes_out = self.bytes_out.saturating_add(other.bytes_out);
     }
 
     /// Requests that failed on `side`.
@@ -140,7 +140,7 @@ impl RequestCounts {
 impl EventStats {
     /// Adds every event of `other`.
     pub fn merge(&mut self, other: &EventStats) {
-        self.count += other.count;
+        self.count = self.count.saturating_add(other.count);
         self.values.merge(&other.values);
         self.positive.merge(&other.positive);
         self.negative.merge(&other.negative);
@@ -149,7 +149,7 @@ impl EventStats {
     /// The value at quantile `q` over both signs, in the event's own unit.
     pub fn quantile(&self, q: f64) -> Option<f64> {
         let (neg, pos) = (self.negative.count(), self.positive.count());
-        let n = neg + pos;
+        let n = neg.saturating_add(pos);
         if n == 0 || !(0.0..=1.0).contains(&q) {
             return None;
         }
@@ -190,7 +190,9 @@ pub fn latency_bucket(latency_us: u64) -> usize {
 }
 
 fn add_all<const N: usize>(into: &mut [u64; N], from: &[u64; N]) {
-    into.iter_mut().zip(from).for_each(|(a, b)| *a += b);
+    into.iter_mut()
+        .zip(from)
+        .for_each(|(a, b)| *a = a.saturating_add(*b));
 }
 
 #[cfg(test)]

@@ -136,7 +136,8 @@ impl WindowStore {
         let width = i64::from(self.config.width_ms);
         // Windows end at start + width; keep those ending after the cutoff.
         self.windows = self.windows.split_off(&(cutoff.saturating_sub(width) + 1));
-        self.series.retain(|_, last| *last + width > cutoff);
+        self.series
+            .retain(|_, last| last.saturating_add(width) > cutoff);
     }
 
     /// The merged numbers of the series matching `filter` over windows starting in
@@ -153,7 +154,8 @@ impl WindowStore {
     /// The rolling view over the last `windows` windows that ended by `now`.
     pub fn rolling(&self, filter: &SeriesFilter, now: UnixMillis, windows: u32) -> Aggregate {
         let to = Window::start_of(now, self.config.width_ms);
-        let from = to - i64::from(windows) * i64::from(self.config.width_ms);
+        let span = i64::from(windows) * i64::from(self.config.width_ms);
+        let from = to.saturating_sub(span);
         self.aggregate(filter, from, to)
     }
 
@@ -284,6 +286,24 @@ mod tests {
             (agg.stats.requests.requests, agg.dropped.series_cap),
             (1, 4)
         );
+    }
+
+    /// Found by `fuzz/fuzz_targets/window_json.rs`: windows at the ends of time are stored,
+    /// evicted and read without overflowing.
+    #[test]
+    fn windows_at_the_ends_of_time() {
+        let mut s = store(10);
+        let last = Window::start_of(i64::MAX, 1_000);
+        put(&mut s, window(last, "v1", 1), i64::MAX);
+        assert_eq!(s.rolling(&SeriesFilter::all(), i64::MAX, 5).windows, 0);
+        assert_eq!(
+            s.rolling(&SeriesFilter::all(), i64::MIN, u32::MAX).windows,
+            0
+        );
+        let late = s.insert(window(i64::MIN, "v1", 2), i64::MAX).unwrap();
+        assert_eq!(late.dropped.late, 2);
+        s.evict(i64::MIN);
+        assert_eq!(s.series().count(), 1);
     }
 
     #[test]

@@ -59,17 +59,17 @@ impl Window {
     /// The start of the window of width `width_ms` that contains `at`.
     pub fn start_of(at: UnixMillis, width_ms: u32) -> UnixMillis {
         let width = i64::from(width_ms.max(1));
-        at - at.rem_euclid(width)
+        at.saturating_sub(at.rem_euclid(width))
     }
 
     /// The end of the window (exclusive).
     pub fn end(&self) -> UnixMillis {
-        self.start + i64::from(self.width_ms)
+        self.start.saturating_add(i64::from(self.width_ms))
     }
 
     /// Records in the window: requests plus client events, over every series.
     pub fn records(&self) -> u64 {
-        self.series.values().map(SeriesStats::records).sum()
+        (self.series.values()).fold(0, |n, s| n.saturating_add(s.records()))
     }
 
     /// Adds every number of `other`, which must cover the same time.
@@ -182,5 +182,40 @@ mod tests {
             serde_json::json!({"start": 0, "width_ms": 1000, "series": [entry.clone(), entry]});
         let doubled: Window = serde_json::from_value(doubled).unwrap();
         assert_eq!(doubled.series[&key].requests.requests, 6);
+    }
+
+    /// Found by `fuzz/fuzz_targets/window_json.rs`: a pushed window's counters and times come
+    /// from another process, and adding them up used to overflow (a panic in debug builds).
+    #[test]
+    fn counters_and_times_from_the_wire_saturate() {
+        let max = u64::MAX;
+        let stats = format!(
+            r#"{{"requests": {{"requests": {max}, "status": [{max}, 0, 0, 0, {max}], "bytes_out": {max}}},
+                "latency": {{"sketch": [[3775, {max}], [3, {max}]],
+                            "moments": {{"n": {max}, "sum": {}, "sum_sq": [0, 0]}}}},
+                "events": {{"click": {{"count": {max}, "positive": [[7, {max}]], "negative": [[7, {max}]]}}}}}}"#,
+            i128::MAX
+        );
+        let entry = format!(
+            r#"{{"key": {{"service": "s", "rollout": "", "version": "v", "cohort": "stable"}}, "stats": {stats}}}"#
+        );
+        let start = Window::start_of(i64::MAX, 1_000);
+        let wire = format!(
+            r#"{{"start": {start}, "width_ms": 1000, "series": [{entry}, {entry}],
+                "dropped": {{"late": {max}, "series_cap": {max}}}}}"#
+        );
+        let mut w: Window = serde_json::from_str(&wire).unwrap();
+        w.merge(&w.clone()).unwrap();
+        let s = w.series.values().next().unwrap();
+        assert_eq!(s.requests.requests, max);
+        assert_eq!(s.requests.status, [max, 0, 0, 0, max]);
+        assert_eq!(s.latency.moments.n, max);
+        assert_eq!(s.latency.moments.sum, i128::MAX);
+        assert_eq!(s.latency.sketch.count(), max);
+        assert!(s.latency.sketch.quantile(1.0).is_some());
+        assert!(s.events["click"].quantile(0.5).is_some());
+        assert_eq!((w.records(), w.dropped.total()), (max, max));
+        assert_eq!(w.end(), i64::MAX);
+        assert_eq!(Window::start_of(i64::MIN, 1_000), i64::MIN);
     }
 }
