@@ -39,9 +39,9 @@ pub fn mann_whitney_bins(x: &[(f64, u64)], y: &[(f64, u64)]) -> Result<MannWhitn
         return Err(StatsError::NonFinite("sample value"));
     }
     let merged = merge(x, y);
-    let (n1, n2) = merged
-        .iter()
-        .fold((0u64, 0u64), |(a, b), (_, cx, cy)| (a + cx, b + cy));
+    let (n1, n2) = merged.iter().fold((0u64, 0u64), |(a, b), (_, cx, cy)| {
+        (a.saturating_add(*cx), b.saturating_add(*cy))
+    });
     if n1 == 0 || n2 == 0 {
         return Err(StatsError::TooFewSamples {
             needed: 1,
@@ -102,11 +102,11 @@ fn rank_sum_and_ties(sorted: &[(f64, u64, u64)]) -> (f64, f64) {
         let value = sorted[i].0;
         let (mut cx, mut cy) = (0u64, 0u64);
         while i < sorted.len() && sorted[i].0 == value {
-            cx += sorted[i].1;
-            cy += sorted[i].2;
+            cx = sorted[i].1.saturating_add(cx);
+            cy = sorted[i].2.saturating_add(cy);
             i += 1;
         }
-        let t = (cx + cy) as f64;
+        let t = cx as f64 + cy as f64;
         if t > 0.0 {
             rank_sum += cx as f64 * (before + (t + 1.0) / 2.0);
             tie_term += t * t * t - t;
@@ -159,6 +159,16 @@ mod tests {
     fn all_tied_is_not_significant() {
         let r = mann_whitney(&[2.0, 2.0], &[2.0, 2.0, 2.0]).unwrap();
         assert_eq!((r.p_two_sided, r.p_greater, r.p_less), (1.0, 1.0, 1.0));
+    }
+
+    /// Found by `fuzz/fuzz_targets/metrics_json.rs`: counts of a metrics document summing past
+    /// `u64::MAX` used to overflow (a panic in debug builds).
+    #[test]
+    fn counts_past_u64_max_saturate() {
+        let x = [(1.0, u64::MAX), (1.0, u64::MAX), (2.0, 1)];
+        let y = [(1.0, u64::MAX), (3.0, u64::MAX)];
+        let r = mann_whitney_bins(&x, &y).unwrap();
+        assert_eq!((r.n1, r.n2), (u64::MAX, u64::MAX));
     }
 
     #[test]

@@ -46,7 +46,8 @@ pub fn quantile_bounds(
         owned = copy;
         &owned
     };
-    let samples: u64 = sorted.iter().map(|(_, c)| c).sum();
+    // Counts come from documents and windows of other processes: saturate, never overflow.
+    let samples = sorted.iter().fold(0u64, |n, (_, c)| n.saturating_add(*c));
     if samples == 0 {
         return Ok(QuantileBounds {
             lower: None,
@@ -69,7 +70,7 @@ pub fn quantile_bounds(
 fn value_at_rank(sorted: &[(f64, u64)], rank: u64) -> f64 {
     let mut seen = 0;
     for &(v, c) in sorted {
-        seen += c;
+        seen = c.saturating_add(seen);
         if seen >= rank {
             return v;
         }
@@ -113,6 +114,16 @@ mod tests {
     fn extreme_quantile_of_small_sample_has_no_upper_bound() {
         let b = quantile_bounds(&uniform(300), 0.99, &Anytime::default()).unwrap();
         assert_eq!(b.upper, None);
+        assert!(b.lower.is_some());
+    }
+
+    /// Found by `fuzz/fuzz_targets/metrics_json.rs`: bins whose counts sum past `u64::MAX`
+    /// used to overflow (a panic in debug builds).
+    #[test]
+    fn counts_past_u64_max_saturate() {
+        let bins = [(5.0, u64::MAX), (-5.0, 1), (9.0, u64::MAX)];
+        let b = quantile_bounds(&bins, 0.99, &Anytime::default()).unwrap();
+        assert_eq!(b.samples, u64::MAX);
         assert!(b.lower.is_some());
     }
 
