@@ -191,14 +191,19 @@ pub async fn serve_api(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     let opts = ServerOptions::from_settings(&config.control).map_err(|e| anyhow!("{e}"))?;
-    let app = rollgate_server::router(plane.clone(), opts).merge(rollgate_dashboard::router(
-        plane,
-        rollgate_dashboard::DashboardOptions::default(),
-    ));
-    axum::serve(listener, app)
+    axum::serve(listener, app(plane, opts))
         .with_graceful_shutdown(shutdown)
         .await
         .context("the API server failed")
+}
+
+/// Everything the control plane serves on its listener: the REST API, OFREP, event ingest and
+/// the dashboard.
+pub fn app(plane: ControlPlane, opts: ServerOptions) -> axum::Router {
+    rollgate_server::router(plane.clone(), opts).merge(rollgate_dashboard::router(
+        plane,
+        rollgate_dashboard::DashboardOptions::default(),
+    ))
 }
 
 /// Prints how to create the first admin token when the store has none. Never prints a secret.

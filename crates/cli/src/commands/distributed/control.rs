@@ -21,7 +21,7 @@ use rollgate_server::ServerOptions;
 use tokio::sync::watch;
 
 use crate::commands::control::{
-    bind_api, notifier, provider, reload_loop, stopped, write_ready_file,
+    app, bind_api, notifier, provider, reload_loop, stopped, write_ready_file,
 };
 use crate::commands::edge::shutdown_signal;
 
@@ -170,7 +170,7 @@ impl Replica {
             WINDOW_GRACE,
         );
         self.switch
-            .set(rollgate_server::router(plane.clone(), self.server.clone()).merge(fleet.router()));
+            .set(app(plane.clone(), self.server.clone()).merge(fleet.router()));
         let (end_term, term) = watch::channel(false);
         let tasks = [
             tokio::spawn({
