@@ -19,6 +19,8 @@ use crate::{ClusterKeys, Etcd, EtcdError};
 
 /// The header a follower adds to what it forwards (its id), so nothing is forwarded twice.
 pub const FORWARDED_BY: &str = "x-rollgate-forwarded-by";
+/// The header carrying the host a client addressed, on a forwarded request.
+const FORWARDED_HOST: &str = "x-forwarded-host";
 /// The largest request body a follower forwards.
 const MAX_FORWARDED_BODY: usize = 32 << 20;
 /// How long a forwarded request may take.
@@ -125,6 +127,13 @@ async fn forward(State(f): State<Follower>, req: Request) -> Response {
         .body(body);
     for (name, value) in parts.headers.iter().filter(|(n, _)| !hop_by_hop(n)) {
         out = out.header(name, value);
+    }
+    // The leader sees its own address as `Host`; the one the client used goes along the way
+    // proxies pass it (the dashboard checks a form's `Origin` against it).
+    if let Some(host) = parts.headers.get(header::HOST)
+        && !parts.headers.contains_key(FORWARDED_HOST)
+    {
+        out = out.header(FORWARDED_HOST, host);
     }
     let resp = match out.send().await {
         Ok(r) => r,

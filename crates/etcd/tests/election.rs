@@ -119,12 +119,14 @@ async fn followers_forward_to_the_leader_and_switch_roles_in_place() {
                 let auth = h
                     .get("authorization")
                     .map(|v| v.to_str().unwrap().to_owned());
-                let via = h
-                    .get(rollgate_etcd::FORWARDED_BY)
-                    .map(|v| v.to_str().unwrap().to_owned());
+                let header = |n: &str| h.get(n).map(|v| v.to_str().unwrap().to_owned());
+                let (via, host) = (
+                    header(rollgate_etcd::FORWARDED_BY),
+                    header("x-forwarded-host"),
+                );
                 (
                     axum::http::StatusCode::CREATED,
-                    format!("{auth:?} {via:?} {uri} {body}"),
+                    format!("{auth:?} {via:?} {host:?} {uri} {body}"),
                 )
             },
         ),
@@ -151,7 +153,10 @@ async fn followers_forward_to_the_leader_and_switch_roles_in_place() {
     assert_eq!(forwarded.status(), 201);
     assert_eq!(
         forwarded.text().await.unwrap(),
-        r#"Some("Bearer rg_secret") Some("b") /api/v1/x?y=1 payload"#
+        format!(
+            r#"Some("Bearer rg_secret") Some("b") Some("{}") /api/v1/x?y=1 payload"#,
+            follower.trim_start_matches("http://")
+        )
     );
 
     // "b" becomes leader: the same listener now serves its own API.
