@@ -34,7 +34,7 @@ pub struct Stack {
     pub edge: SocketAddr,
     /// Where the edge's `/metrics` is.
     pub admin: Option<SocketAddr>,
-    /// Where the API (and later the dashboard) listens.
+    /// Where the API and the dashboard listen.
     pub api: SocketAddr,
     /// An operator token for the API, created for this run.
     pub token: String,
@@ -85,7 +85,11 @@ impl Stack {
         let (edge_addr, admin) = (edge.local_addr(), edge.admin_addr());
         let server_opts =
             ServerOptions::from_settings_with(&config.control, |_| None).unwrap_or_default();
-        let app = rollgate_server::router(plane.clone(), server_opts);
+        let app =
+            rollgate_server::router(plane.clone(), server_opts).merge(rollgate_dashboard::router(
+                plane.clone(),
+                rollgate_dashboard::DashboardOptions::default(),
+            ));
         let pump = close_windows(
             edge_recorder,
             exposition,
