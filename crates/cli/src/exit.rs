@@ -27,8 +27,14 @@ pub fn report(result: anyhow::Result<Exit>) -> ExitCode {
         Ok(Exit::Inconclusive) => ExitCode::from(3),
         Err(err) => {
             eprintln!("error: {err}");
+            // Many errors already quote their cause; print only what adds something.
+            let mut said = err.to_string();
             for cause in err.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+                let text = cause.to_string();
+                if !said.contains(&text) {
+                    eprintln!("  caused by: {text}");
+                }
+                said = text;
             }
             ExitCode::from(ERROR)
         }

@@ -13,10 +13,10 @@ use rollgate_etcd::{ClusterKeys, DEFAULT_PREFIX, Etcd, EtcdConfig};
 pub struct Cluster {
     /// Run in distributed mode with these etcd client URLs (comma-separated): routing
     /// snapshots, the shared store, leader election and the edge registry live in etcd.
-    #[arg(long, value_name = "URLS")]
+    #[arg(long, value_name = "URLS", global = true)]
     pub etcd: Option<String>,
     /// The key prefix in etcd (several installations can share one cluster).
-    #[arg(long, value_name = "PREFIX", default_value = DEFAULT_PREFIX, requires = "etcd")]
+    #[arg(long, value_name = "PREFIX", default_value = DEFAULT_PREFIX, requires = "etcd", global = true)]
     pub etcd_prefix: String,
 }
 

@@ -1,7 +1,8 @@
 //! `rollgate token create|list|revoke`: API tokens. Through the API with an admin token, or
-//! offline, straight on the store with `--data-dir DIR` (or `--config FILE`, which names the
-//! data directory) — the way to bootstrap the first admin token. Offline use is safe while the
-//! server runs: the store is SQLite in WAL mode and writers wait for each other.
+//! offline, straight on the store with `--data-dir DIR`, `--config FILE` (which names the data
+//! directory) or `--etcd URLS` (the shared store of a distributed installation) — the way to
+//! bootstrap the first admin token. Offline use is safe while the server runs: SQLite in WAL
+//! mode makes writers wait for each other, and etcd writes are transactions.
 //!
 //! The secret is printed once, alone on stdout (so `TOKEN=$(rollgate token create …)` works);
 //! the notice that it will not be shown again goes to stderr.
@@ -34,6 +35,10 @@ pub struct Args {
     /// Work offline on the store of this configuration file's `[control] data_dir`.
     #[arg(long, short, global = true)]
     pub config: Option<PathBuf>,
+    /// Work offline on the shared store of a distributed installation (`--etcd URLS`), e.g.
+    /// to create its first admin token.
+    #[command(flatten)]
+    pub cluster: crate::commands::distributed::Cluster,
 }
 
 /// The token subcommands.
@@ -67,8 +72,12 @@ pub fn store_path(data_dir: &std::path::Path) -> PathBuf {
 /// Runs the subcommand, offline or through the API.
 pub fn run(args: Args) -> Result<Exit> {
     let output = args.server.output;
+    if let Some((etcd, keys)) = args.cluster.connect()? {
+        let store: Arc<dyn Store> = Arc::new(rollgate_etcd::EtcdStore::new(etcd, keys.prefix()));
+        return block_on(offline(args.command, store, output))?;
+    }
     match offline_dir(&args)? {
-        Some(dir) => block_on(offline(args.command, &dir, output))?,
+        Some(dir) => block_on(offline_sqlite(args.command, &dir, output))?,
         None => {
             let client = Client::new(&args.server)?;
             block_on(online(args.command, &client, output))?
@@ -87,7 +96,7 @@ fn offline_dir(args: &Args) -> Result<Option<PathBuf>> {
     Ok(Some(config.control.data_dir))
 }
 
-async fn offline(
+async fn offline_sqlite(
     command: TokenCommand,
     dir: &std::path::Path,
     output: OutputFormat,
@@ -97,6 +106,15 @@ async fn offline(
         SqliteStore::open(&path)
             .with_context(|| format!("cannot open the store {}", path.display()))?,
     );
+    offline(command, store, output).await
+}
+
+/// The subcommand straight on a store, without the API.
+async fn offline(
+    command: TokenCommand,
+    store: Arc<dyn Store>,
+    output: OutputFormat,
+) -> Result<Exit> {
     match command {
         TokenCommand::Create { name, role } => {
             let name = name.unwrap_or_else(|| role.as_str().to_owned());
