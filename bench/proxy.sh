@@ -2,9 +2,9 @@
 # Proxy benchmark: the same two upstreams measured directly, behind nginx (split_clients,
 # 10% split) and behind `rollgate edge` (10% canary rollout, audience rules, telemetry on),
 # and once more with a User-Agent `device` rule added to the audience (`rollgate+ua`).
-# Each target is measured ROUNDS times, interleaved; the table shows the median round (by
-# requests/s) and the proxy's CPU time per request, which a shared machine disturbs less
-# than throughput. Prints the ratio rollgate/nginx.
+# Each target is measured ROUNDS times, interleaved; the table shows the median of each
+# column over the rounds, including the proxy's CPU time per request, which a shared machine
+# disturbs less than throughput. Prints the ratio rollgate/nginx.
 #
 #   bench/proxy.sh                      # defaults below
 #   WORKERS=2 DURATION=20 bench/proxy.sh
@@ -115,9 +115,14 @@ canary_share=$(curl -s "http://$ADMIN/metrics" | awk '
   /^rollgate_requests_total\{/ { n = $NF; if ($0 ~ /version="v2"/) c += n; t += n }
   END { if (t > 0) printf "%.1f%%", 100 * c / t; else print "n/a" }')
 
-# The median round of each target, by requests/s.
+# Per target, the median of each column over the rounds (a shared machine makes single
+# rounds noisy, tail latency most of all).
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else print v[int((NR + 1) / 2)] }'; }
 for name in direct nginx rollgate rollgate+ua; do
-  awk -v n="$name" '$1 == n' "$OUT/results" | sort -k3,3n | awk -v m=$(((ROUNDS + 1) / 2)) 'NR == m'
+  rows=$(awk -v n="$name" '$1 == n' "$OUT/results")
+  printf '%s %s' "$name" "$(echo "$rows" | awk '{print $2}' | median)"
+  for col in 3 4 5 6 7; do printf ' %s' "$(echo "$rows" | awk -v c=$col '{print $c}' | median)"; done
+  echo
 done >"$OUT/median"
 
 echo

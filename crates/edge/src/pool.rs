@@ -67,6 +67,13 @@ impl IdlePool {
             return;
         }
         let mut shard = self.local();
+        // Idle connections are polled by nobody: drop the expired ones at the bottom of the
+        // stack here, so sockets the upstream closed do not linger until the next quiet spell.
+        let expired = shard
+            .iter()
+            .take_while(|i| now.saturating_sub(i.since) >= self.idle_timeout_ms)
+            .count();
+        shard.drain(..expired);
         if shard.len() >= self.max_idle_per_shard {
             // Full: drop the oldest, which is the most likely to be closed by the upstream.
             shard.remove(0);
@@ -152,6 +159,14 @@ mod tests {
         pool.checkin(fresh, 6_000);
         assert!(pool.checkout(7_000).is_none(), "idle for the whole timeout");
         assert_eq!(pool.idle(), 0);
+        // An expired connection at the bottom goes when another one comes back.
+        let (a, b) = (
+            Conn::open(&addr.to_string(), limit).await.unwrap(),
+            Conn::open(&addr.to_string(), limit).await.unwrap(),
+        );
+        pool.checkin(a, 10_000);
+        pool.checkin(b, 11_500);
+        assert_eq!(pool.idle(), 1);
         task.abort();
     }
 }
