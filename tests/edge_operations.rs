@@ -13,11 +13,24 @@ use support::process::Edge;
 use support::upstream::Upstream;
 
 async fn metrics(edge: &Edge) -> String {
-    reqwest::get(edge.admin_url("/metrics")).await.unwrap().text().await.unwrap()
+    reqwest::get(edge.admin_url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
 }
 
 async fn swaps(edge: &Edge) -> u64 {
-    metrics(edge).await.lines().find_map(|l| l.strip_prefix("rollgate_edge_table_swaps_total ")?.parse().ok()).unwrap()
+    metrics(edge)
+        .await
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("rollgate_edge_table_swaps_total ")?
+                .parse()
+                .ok()
+        })
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -26,7 +39,10 @@ async fn a_killed_canary_opens_the_breaker_and_gets_still_succeed_via_stable() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("rollgate.toml");
     let breaker = r#"breaker = { consecutive_failures = 3, error_ratio = "50%", window = "10s", min_requests = 20, cool_down = "1m", half_open_probes = 1 }"#;
-    write(&path, &shop(&stable.endpoint(), &canary.endpoint(), "50%", None, breaker));
+    write(
+        &path,
+        &shop(&stable.endpoint(), &canary.endpoint(), "50%", None, breaker),
+    );
     let edge = Edge::start(&path);
     let client = reqwest::Client::new();
     let get = |user: String| client.get(edge.url("/")).header("X-User-Id", user).send();
@@ -49,8 +65,14 @@ async fn a_killed_canary_opens_the_breaker_and_gets_still_succeed_via_stable() {
         assert_eq!(r.text().await.unwrap().trim(), "v1");
     }
     let m = metrics(&edge).await;
-    assert!(m.contains("rollgate_edge_breaker_state{service=\"shop\",version=\"v2\"} 1"), "{m}");
-    assert!(m.contains("rollgate_edge_breaker_state{service=\"shop\",version=\"v1\"} 0"), "{m}");
+    assert!(
+        m.contains("rollgate_edge_breaker_state{service=\"shop\",version=\"v2\"} 1"),
+        "{m}"
+    );
+    assert!(
+        m.contains("rollgate_edge_breaker_state{service=\"shop\",version=\"v1\"} 0"),
+        "{m}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -65,12 +87,17 @@ async fn reloads_under_continuous_load_drop_no_request_and_bad_configs_are_rejec
     let (ok, failed) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
     let mut load = tokio::task::JoinSet::new();
     for worker in 0..4 {
-        let (edge, running, ok, failed) = (edge.clone(), running.clone(), ok.clone(), failed.clone());
+        let (edge, running, ok, failed) =
+            (edge.clone(), running.clone(), ok.clone(), failed.clone());
         load.spawn(async move {
             let client = reqwest::Client::new();
             let mut i = 0u64;
             while running.load(Ordering::Relaxed) {
-                let r = client.get(edge.url("/")).header("X-User-Id", format!("w{worker}-{i}")).send().await;
+                let r = client
+                    .get(edge.url("/"))
+                    .header("X-User-Id", format!("w{worker}-{i}"))
+                    .send()
+                    .await;
                 match r {
                     Ok(r) if r.status() == 200 => ok.fetch_add(1, Ordering::Relaxed),
                     other => {
@@ -94,14 +121,37 @@ async fn reloads_under_continuous_load_drop_no_request_and_bad_configs_are_rejec
     tokio::time::sleep(Duration::from_millis(300)).await;
     running.store(false, Ordering::Relaxed);
     load.join_all().await;
-    assert_eq!(failed.load(Ordering::Relaxed), 0, "requests failed during reloads");
-    assert!(ok.load(Ordering::Relaxed) > 200, "{}", ok.load(Ordering::Relaxed));
-    assert!(swaps(&edge).await >= before + 5, "the reloads did not happen");
+    assert_eq!(
+        failed.load(Ordering::Relaxed),
+        0,
+        "requests failed during reloads"
+    );
+    assert!(
+        ok.load(Ordering::Relaxed) > 200,
+        "{}",
+        ok.load(Ordering::Relaxed)
+    );
+    assert!(
+        swaps(&edge).await >= before + 5,
+        "the reloads did not happen"
+    );
     let logs = edge.logs();
     assert!(logs.contains("new configuration rejected"), "{logs}");
-    assert!(logs.contains("services[0].versions[1].name"), "the error names its path: {logs}");
-    let r = reqwest::Client::new().get(edge.url("/")).header("X-User-Id", "after").send().await.unwrap();
-    assert_eq!(r.headers()["x-version"], "v1", "the last good table (0%) serves");
+    assert!(
+        logs.contains("services[0].versions[1].name"),
+        "the error names its path: {logs}"
+    );
+    let r = reqwest::Client::new()
+        .get(edge.url("/"))
+        .header("X-User-Id", "after")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.headers()["x-version"],
+        "v1",
+        "the last good table (0%) serves"
+    );
 
     // A change of the file alone (no signal) reloads too.
     let n = swaps(&edge).await;
@@ -115,7 +165,12 @@ async fn reloads_under_continuous_load_drop_no_request_and_bad_configs_are_rejec
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(reloaded, "a file change did not reload: {}", edge.logs());
-    let r = reqwest::Client::new().get(edge.url("/")).header("X-User-Id", "after").send().await.unwrap();
+    let r = reqwest::Client::new()
+        .get(edge.url("/"))
+        .header("X-User-Id", "after")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.headers()["x-version"], "v2");
 }
 
@@ -124,17 +179,33 @@ async fn streaming_100_mb_each_way_keeps_the_proxy_memory_bounded() {
     let (stable, canary) = (Upstream::start("v1").await, Upstream::start("v2").await);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("rollgate.toml");
-    write(&path, &shop(&stable.endpoint(), &canary.endpoint(), "0%", None, ""));
+    write(
+        &path,
+        &shop(&stable.endpoint(), &canary.endpoint(), "0%", None, ""),
+    );
     let edge = Edge::start(&path);
     let client = reqwest::Client::new();
     // Warm up (first connections, first table), then take the baseline.
     for _ in 0..20 {
-        client.get(edge.url("/")).header("X-User-Id", "m").send().await.unwrap().bytes().await.unwrap();
+        client
+            .get(edge.url("/"))
+            .header("X-User-Id", "m")
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
     }
     let baseline = edge.memory_kb("VmHWM");
     const SIZE: u64 = 100 * 1024 * 1024;
 
-    let mut r = client.get(edge.url(&format!("/bytes/{SIZE}"))).header("X-User-Id", "m").send().await.unwrap();
+    let mut r = client
+        .get(edge.url(&format!("/bytes/{SIZE}")))
+        .header("X-User-Id", "m")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let mut got = 0u64;
     while let Some(chunk) = r.chunk().await.unwrap() {
@@ -143,13 +214,24 @@ async fn streaming_100_mb_each_way_keeps_the_proxy_memory_bounded() {
     assert_eq!(got, SIZE);
 
     let upload = vec![b'u'; SIZE as usize];
-    let r = client.post(edge.url("/upload")).header("X-User-Id", "m").body(upload).send().await.unwrap();
+    let r = client
+        .post(edge.url("/upload"))
+        .header("X-User-Id", "m")
+        .body(upload)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.text().await.unwrap().trim(), SIZE.to_string());
 
     let peak = edge.memory_kb("VmHWM");
     let growth_mb = (peak.saturating_sub(baseline)) as f64 / 1024.0;
-    eprintln!("proxy VmHWM: baseline {baseline} kB, after 2 x 100 MB {peak} kB (+{growth_mb:.1} MB)");
-    assert!(growth_mb < 64.0, "the proxy grew by {growth_mb:.1} MB while streaming 100 MB");
+    eprintln!(
+        "proxy VmHWM: baseline {baseline} kB, after 2 x 100 MB {peak} kB (+{growth_mb:.1} MB)"
+    );
+    assert!(
+        growth_mb < 64.0,
+        "the proxy grew by {growth_mb:.1} MB while streaming 100 MB"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -157,17 +239,31 @@ async fn sigterm_drains_requests_in_flight_and_exits_0() {
     let (stable, canary) = (Upstream::start("v1").await, Upstream::start("v2").await);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("rollgate.toml");
-    write(&path, &shop(&stable.endpoint(), &canary.endpoint(), "0%", None, ""));
+    write(
+        &path,
+        &shop(&stable.endpoint(), &canary.endpoint(), "0%", None, ""),
+    );
     let mut edge = Edge::start(&path);
     let url = edge.url("/slow/700");
     let slow = tokio::spawn(async move {
-        let r = reqwest::Client::new().get(url).header("X-User-Id", "t").send().await.unwrap();
+        let r = reqwest::Client::new()
+            .get(url)
+            .header("X-User-Id", "t")
+            .send()
+            .await
+            .unwrap();
         (r.status().as_u16(), r.text().await.unwrap())
     });
     tokio::time::sleep(Duration::from_millis(200)).await;
     edge.signal("TERM");
     let (status, body) = slow.await.unwrap();
-    assert_eq!((status, body.trim()), (200, "v1"), "the request in flight was cut");
-    let exit = edge.wait(Duration::from_secs(10)).expect("rollgate did not exit after SIGTERM");
+    assert_eq!(
+        (status, body.trim()),
+        (200, "v1"),
+        "the request in flight was cut"
+    );
+    let exit = edge
+        .wait(Duration::from_secs(10))
+        .expect("rollgate did not exit after SIGTERM");
     assert!(exit.success(), "exit status {exit:?}: {}", edge.logs());
 }

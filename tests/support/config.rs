@@ -6,7 +6,13 @@ use std::path::Path;
 /// A config file text. `weight` is the rollout's weight (`"30%"`), `audience` an optional
 /// TOML inline table for `[rollouts.audience]` (`{ header = { name = "X-Beta", equals = "1" } }`),
 /// `service_extra` extra lines in the `[[services]]` table.
-pub fn shop(stable: &str, canary: &str, weight: &str, audience: Option<&str>, service_extra: &str) -> String {
+pub fn shop(
+    stable: &str,
+    canary: &str,
+    weight: &str,
+    audience: Option<&str>,
+    service_extra: &str,
+) -> String {
     let audience = audience.map_or(String::new(), |a| format!("audience = {a}\n"));
     format!(
         r#"

@@ -29,7 +29,14 @@ impl Edge {
         let mut child = Command::new(env!("CARGO_BIN_EXE_rollgate"))
             .args(["--log", "info", "edge", "--config"])
             .arg(config)
-            .args(["--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--workers", "2"])
+            .args([
+                "--listen",
+                "127.0.0.1:0",
+                "--admin-listen",
+                "127.0.0.1:0",
+                "--workers",
+                "2",
+            ])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -46,8 +53,12 @@ impl Edge {
             panic!("rollgate edge did not start: {line:?}\n{err}");
         }
         // "rollgate edge: listening on 127.0.0.1:1234 (admin http://127.0.0.1:5678)"
-        let rest = line.trim().trim_start_matches("rollgate edge: listening on ");
-        let (addr, admin) = rest.split_once(" (admin http://").expect("the admin address");
+        let rest = line
+            .trim()
+            .trim_start_matches("rollgate edge: listening on ");
+        let (addr, admin) = rest
+            .split_once(" (admin http://")
+            .expect("the admin address");
         let logs = Arc::new(Mutex::new(String::new()));
         if let Some(stderr) = child.stderr.take() {
             let logs = Arc::clone(&logs);
@@ -62,7 +73,10 @@ impl Edge {
         Edge {
             child,
             addr: addr.parse().expect("the listen address"),
-            admin: admin.trim_end_matches(')').parse().expect("the admin address"),
+            admin: admin
+                .trim_end_matches(')')
+                .parse()
+                .expect("the admin address"),
             config: config.to_path_buf(),
             logs,
         }
@@ -85,13 +99,18 @@ impl Edge {
 
     /// Sends a signal (`HUP`, `TERM`, …) with `kill`.
     pub fn signal(&self, name: &str) {
-        let ok = Command::new("kill").arg(format!("-{name}")).arg(self.pid().to_string()).status().expect("run kill");
+        let ok = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.pid().to_string())
+            .status()
+            .expect("run kill");
         assert!(ok.success(), "kill -{name} failed");
     }
 
     /// A field of `/proc/<pid>/status` in kB (`VmRSS`, `VmHWM`).
     pub fn memory_kb(&self, field: &str) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).expect("read /proc status");
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
+            .expect("read /proc status");
         status
             .lines()
             .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
