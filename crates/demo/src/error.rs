@@ -2,10 +2,8 @@
 
 use std::io;
 
-use rollgate_config::{ConfigError, ContextError};
+use rollgate_config::ConfigError;
 use rollgate_control::ControlError;
-use rollgate_core::SpecErrors;
-use rollgate_edge::EdgeError;
 use rollgate_store::StoreError;
 
 use crate::options::OptionsError;
@@ -27,21 +25,15 @@ pub enum DemoError {
     /// The generated configuration did not validate (a bug in the demo: please report it).
     #[error("the demo's own configuration is invalid (please report this): {0}")]
     Config(#[from] ConfigError),
-    /// The edge's routing context (geo, overrides) could not be built.
-    #[error(transparent)]
-    Context(#[from] ContextError),
-    /// The first routing table could not be built (a bug in the demo: please report it).
-    #[error("the demo's routing is invalid (please report this): {0}")]
-    Routing(SpecErrors),
     /// The store could not be opened or written.
     #[error("the store failed: {0}")]
     Store(#[from] StoreError),
+    /// Rollgate itself (store, edge, control plane, API) could not start.
+    #[error("rollgate could not start: {0}")]
+    Stack(#[from] rollgate_stack::StackError),
     /// The control plane refused to start or to answer.
     #[error("the control plane failed: {0}")]
     Control(#[from] ControlError),
-    /// The edge proxy could not start.
-    #[error("the edge proxy failed: {0}")]
-    Edge(#[from] EdgeError),
     /// The users' HTTP client could not be built.
     #[error("cannot build the HTTP client: {0}")]
     Client(#[from] reqwest::Error),

@@ -12,12 +12,10 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result, anyhow};
-use rollgate_config::{Config, ProviderSpec};
-use rollgate_control::{
-    Builtin, ControlOptions, ControlPlane, Disabled, MetricProvider, Notifier, Silent, Webhooks,
-};
+use rollgate_config::Config;
+use rollgate_control::{ControlOptions, ControlPlane, Disabled, MetricProvider, Notifier};
 use rollgate_server::ServerOptions;
-use rollgate_store::{Role, SqliteStore, Store};
+use rollgate_store::{Role, Store};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -26,8 +24,22 @@ use crate::commands::distributed;
 use crate::commands::distributed::control::ControlCluster;
 use crate::commands::edge::shutdown_signal;
 
-/// The store file inside the data directory.
-pub const STORE_FILE: &str = "rollgate.db";
+pub use rollgate_stack::{STORE_FILE, app};
+
+/// Opens the SQLite store in `data_dir`, creating it if needed.
+pub fn open_store(data_dir: &Path) -> Result<Arc<dyn Store>> {
+    Ok(rollgate_stack::open_store(data_dir)?)
+}
+
+/// The webhooks of `[[notifications]]`, or nobody.
+pub fn notifier(config: &Config) -> Result<Arc<dyn Notifier>> {
+    Ok(rollgate_stack::notifier(config)?)
+}
+
+/// The metric provider `[control] provider` names.
+pub fn provider(config: &Config, opts: &ControlOptions) -> Result<Arc<dyn MetricProvider>> {
+    Ok(rollgate_stack::provider(config, opts)?)
+}
 
 /// Run the control plane and its API only (edges run elsewhere).
 #[derive(Debug, clap::Args)]
@@ -149,33 +161,6 @@ pub fn load(path: &Path) -> Result<Config> {
     rollgate_config::load(path).map_err(|e| anyhow!("{e}"))
 }
 
-/// Opens (creating it if needed) the SQLite store in `data_dir`.
-pub fn open_store(data_dir: &Path) -> Result<Arc<dyn Store>> {
-    std::fs::create_dir_all(data_dir)
-        .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
-    let store = SqliteStore::open(data_dir.join(STORE_FILE)).map_err(|e| anyhow!("{e}"))?;
-    Ok(Arc::new(store))
-}
-
-/// The webhooks of `[[notifications]]`, or nobody.
-pub fn notifier(config: &Config) -> Result<Arc<dyn Notifier>> {
-    if config.notifications.is_empty() {
-        return Ok(Arc::new(Silent));
-    }
-    Ok(Arc::new(Webhooks::start(&config.notifications)?))
-}
-
-/// The metric provider `[control] provider` names.
-pub fn provider(config: &Config, opts: &ControlOptions) -> Result<Arc<dyn MetricProvider>> {
-    Ok(match &config.control.provider {
-        ProviderSpec::Builtin => Arc::new(Builtin::new(opts.windows.clone(), opts.catalog.clone())),
-        ProviderSpec::Prometheus(spec) => Arc::new(
-            rollgate_prometheus::PrometheusProvider::new(spec, opts.catalog.clone())
-                .map_err(|e| anyhow!("control.provider.prometheus: {e}"))?,
-        ),
-    })
-}
-
 /// Binds the API listener.
 pub async fn bind_api(addr: SocketAddr) -> Result<TcpListener> {
     TcpListener::bind(addr).await.with_context(|| {
@@ -195,15 +180,6 @@ pub async fn serve_api(
         .with_graceful_shutdown(shutdown)
         .await
         .context("the API server failed")
-}
-
-/// Everything the control plane serves on its listener: the REST API, OFREP, event ingest and
-/// the dashboard.
-pub fn app(plane: ControlPlane, opts: ServerOptions) -> axum::Router {
-    rollgate_server::router(plane.clone(), opts).merge(rollgate_dashboard::router(
-        plane,
-        rollgate_dashboard::DashboardOptions::default(),
-    ))
 }
 
 /// Prints how to create the first admin token when the store has none. Never prints a secret.

@@ -10,22 +10,13 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use anyhow::{Result, anyhow};
+use anyhow::Result;
 use rollgate_config::Config;
-use rollgate_control::{ControlOptions, ControlPlane, InProcess, recorder};
-use rollgate_core::RoutingTable;
-use rollgate_edge::{Edge, Telemetry, close_windows};
-use rollgate_metrics::Exposition;
+use rollgate_stack::{STORE_FILE, Stack, StackOptions};
 
 use crate::Exit;
-use crate::commands::control::{
-    self, STORE_FILE, bind_api, load, notifier, open_store, provider, reload_loop, serve_api,
-    stopped, token_hint, write_ready_file,
-};
-use crate::commands::edge::{proxy_settings, shutdown_signal};
-
-/// Most telemetry series the edge's `/metrics` exposes.
-const MAX_EXPOSED_SERIES: usize = 10_000;
+use crate::commands::control::{self, load, reload_loop, stopped, token_hint, write_ready_file};
+use crate::commands::edge::shutdown_signal;
 
 /// Run the edge, the control plane and the API in one process.
 #[derive(Debug, clap::Args)]
@@ -53,87 +44,48 @@ pub fn run(args: Args) -> Result<Exit> {
 }
 
 async fn serve(args: Args, config: Config) -> Result<()> {
-    let data_dir = args
-        .control
-        .data_dir
-        .clone()
-        .unwrap_or_else(|| config.control.data_dir.clone());
-    let store = open_store(&data_dir)?;
-    let context = config.edge.context()?;
-
-    // The edge starts with the file's table; the control plane replaces it with the one built
-    // from the store before the first request is accepted.
-    let mut settings = proxy_settings(&config.edge)?;
-    settings.listen = args.listen.unwrap_or(settings.listen);
-    settings.admin_listen = args.admin_listen.or(settings.admin_listen);
-    let table = RoutingTable::build(&config.routing, &context).map_err(|e| anyhow!("{e}"))?;
-    let opts = ControlOptions::new(&config, context.clone()).with_notifier(notifier(&config)?);
-    let edge_recorder = Arc::new(recorder(opts.window_ms, &opts.catalog));
-    let exposition = Exposition::new(MAX_EXPOSED_SERIES);
-    let telemetry = Telemetry {
-        recorder: Arc::clone(&edge_recorder),
-        exposition: Some(exposition.clone()),
+    let opts = StackOptions {
+        data_dir: args.control.data_dir.clone(),
+        listen: args.listen,
+        admin_listen: args.admin_listen,
+        api_listen: args.control.api_listen,
+        workers: args.workers,
+        server: None,
     };
-    let edge = Edge::new(settings, Arc::new(table), telemetry);
-    let handle = edge.table_handle();
-    let publisher = Arc::new(InProcess::new(handle.clone(), context));
-    let opts = opts.with_breakers(Arc::new(handle));
-    let provider = provider(&config, &opts)?;
-    let plane = ControlPlane::start(opts, store, publisher.clone(), provider)
-        .await
-        .map_err(|e| anyhow!("{e}"))?;
-
-    let edge = edge.bind().await?;
-    let api = bind_api(args.control.api_listen.unwrap_or(config.control.listen)).await?;
-    let (edge_addr, api_addr) = (edge.local_addr(), api.local_addr()?);
-    let admin = edge.admin_addr();
-    println!("rollgate serve: edge http://{edge_addr}, API and dashboard http://{api_addr}");
+    let stack = Stack::start(&config, opts).await?;
+    println!(
+        "rollgate serve: edge http://{}, API and dashboard http://{}",
+        stack.edge, stack.api
+    );
     println!(
         "  admin {}, store {}",
-        admin.map_or_else(|| "off".to_string(), |a| format!("http://{a}")),
-        data_dir.join(STORE_FILE).display()
+        stack
+            .admin
+            .map_or_else(|| "off".to_string(), |a| format!("http://{a}")),
+        stack.data_dir.join(STORE_FILE).display()
     );
-    token_hint(&plane, &data_dir).await;
-    let mut ready = vec![("edge", edge_addr), ("api", api_addr)];
-    ready.extend(admin.map(|a| ("admin", a)));
+    token_hint(&stack.plane, &stack.data_dir).await;
+    let mut ready = vec![("edge", stack.edge), ("api", stack.api)];
+    ready.extend(stack.admin.map(|a| ("admin", a)));
     write_ready_file(args.control.ready_file.as_deref(), &ready)?;
 
     let stop = shutdown_signal();
-    let pump = tokio::spawn({
-        let plane = plane.clone();
-        close_windows(
-            edge_recorder,
-            exposition,
-            move |w| {
-                plane.ingest_windows(vec![w.clone()]);
-            },
-            stopped(stop.clone()),
-        )
-    });
-    let decide = tokio::spawn({
-        let plane = plane.clone();
-        let stop = stop.clone();
-        async move { plane.run(stopped(stop)).await }
-    });
-    let on_context: Arc<dyn Fn(rollgate_core::EdgeContext) + Send + Sync> =
-        Arc::new(move |c| publisher.set_context(c));
+    let stack = Arc::new(stack);
+    let on_context: Arc<dyn Fn(rollgate_core::EdgeContext) + Send + Sync> = {
+        let stack = Arc::clone(&stack);
+        Arc::new(move |c| stack.set_edge_context(c))
+    };
     let reloads = tokio::spawn(reload_loop(
-        plane.clone(),
+        stack.plane.clone(),
         args.control.config.clone(),
         Some(on_context),
         stopped(stop.clone()),
     ));
-    let api_task = tokio::spawn({
-        let (plane, config, stop) = (plane.clone(), config.clone(), stop.clone());
-        async move { serve_api(api, plane, &config, stopped(stop)).await }
-    });
-    edge.run(stopped(stop)).await;
-    for task in [pump, decide, reloads] {
-        let _ = task.await;
-    }
-    match api_task.await {
-        Ok(result) => result?,
-        Err(e) => tracing::error!(error = %e, "the API task failed"),
+    stopped(stop).await;
+    let _ = reloads.await;
+    match Arc::try_unwrap(stack) {
+        Ok(stack) => stack.stop().await,
+        Err(_) => tracing::error!("cannot drain: the stack is still shared"),
     }
     tracing::info!("rollgate stopped");
     Ok(())
