@@ -8,63 +8,40 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use support::config::{shop, write};
-use support::process::Edge;
-use support::upstream::Upstream;
+use support::config::write;
+use support::shop::ShopEdge;
 
-async fn metrics(edge: &Edge) -> String {
-    reqwest::get(edge.admin_url("/metrics"))
+/// GET `url` as `user`.
+async fn get(client: &reqwest::Client, url: &str, user: &str) -> reqwest::Response {
+    client
+        .get(url)
+        .header("X-User-Id", user)
+        .send()
         .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-}
-
-async fn swaps(edge: &Edge) -> u64 {
-    metrics(edge)
-        .await
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("rollgate_edge_table_swaps_total ")?
-                .parse()
-                .ok()
-        })
         .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_canary_opens_the_breaker_and_gets_still_succeed_via_stable() {
-    let (stable, canary) = (Upstream::start("v1").await, Upstream::start("v2").await);
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("rollgate.toml");
     let breaker = r#"breaker = { consecutive_failures = 3, error_ratio = "50%", window = "10s", min_requests = 20, cool_down = "1m", half_open_probes = 1 }"#;
-    write(
-        &path,
-        &shop(&stable.endpoint(), &canary.endpoint(), "50%", None, breaker),
-    );
-    let edge = Edge::start(&path);
-    let client = reqwest::Client::new();
-    let get = |user: String| client.get(edge.url("/")).header("X-User-Id", user).send();
-    let canary_users: Vec<String> = {
-        let mut found = Vec::new();
-        for i in 0..200 {
-            let r = get(format!("c{i}")).await.unwrap();
-            if r.headers()["x-version"] == "v2" {
-                found.push(format!("c{i}"));
-            }
+    let s = ShopEdge::start("50%", None, breaker).await;
+    let (client, url) = (reqwest::Client::new(), s.edge.url("/"));
+    let mut canary_users = Vec::new();
+    for i in 0..200 {
+        let user = format!("c{i}");
+        if get(&client, &url, &user).await.headers()["x-version"] == "v2" {
+            canary_users.push(user);
         }
-        found
-    };
+    }
     assert!(canary_users.len() > 50);
-    drop(canary);
+    s.canary.stop();
     for user in &canary_users {
-        let r = get(user.clone()).await.unwrap();
+        let r = get(&client, &url, user).await;
         assert_eq!(r.status(), 200, "{user}");
         assert_eq!(r.headers()["x-version"], "v1", "{user}");
         assert_eq!(r.text().await.unwrap().trim(), "v1");
     }
-    let m = metrics(&edge).await;
+    let m = s.edge.metrics().await;
     assert!(
         m.contains("rollgate_edge_breaker_state{service=\"shop\",version=\"v2\"} 1"),
         "{m}"
@@ -77,24 +54,19 @@ async fn a_killed_canary_opens_the_breaker_and_gets_still_succeed_via_stable() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reloads_under_continuous_load_drop_no_request_and_bad_configs_are_rejected() {
-    let (stable, canary) = (Upstream::start("v1").await, Upstream::start("v2").await);
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("rollgate.toml");
-    let cfg = |w: &str| shop(&stable.endpoint(), &canary.endpoint(), w, None, "");
-    write(&path, &cfg("0%"));
-    let edge = Arc::new(Edge::start(&path));
+    let s = ShopEdge::start("0%", None, "").await;
     let running = Arc::new(AtomicBool::new(true));
     let (ok, failed) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
     let mut load = tokio::task::JoinSet::new();
     for worker in 0..4 {
-        let (edge, running, ok, failed) =
-            (edge.clone(), running.clone(), ok.clone(), failed.clone());
+        let (url, running, ok, failed) =
+            (s.edge.url("/"), running.clone(), ok.clone(), failed.clone());
         load.spawn(async move {
             let client = reqwest::Client::new();
             let mut i = 0u64;
             while running.load(Ordering::Relaxed) {
                 let r = client
-                    .get(edge.url("/"))
+                    .get(&url)
                     .header("X-User-Id", format!("w{worker}-{i}"))
                     .send()
                     .await;
@@ -109,15 +81,22 @@ async fn reloads_under_continuous_load_drop_no_request_and_bad_configs_are_rejec
             }
         });
     }
-    let before = swaps(&edge).await;
+    let before = s.edge.swaps().await;
     for round in 0..10u64 {
-        write(&path, &cfg(if round % 2 == 0 { "100%" } else { "0%" }));
-        edge.signal("HUP");
+        write(
+            &s.edge.config,
+            &s.config(if round % 2 == 0 { "100%" } else { "0%" }, None, ""),
+        );
+        s.edge.signal("HUP");
         tokio::time::sleep(Duration::from_millis(150)).await;
     }
     // A broken file: rejected with its errors logged, the last good table keeps serving.
-    write(&path, &cfg("0%").replace("name = \"v2\"", "name = \"v 2\""));
-    edge.signal("HUP");
+    write(
+        &s.edge.config,
+        &s.config("0%", None, "")
+            .replace("name = \"v2\"", "name = \"v 2\""),
+    );
+    s.edge.signal("HUP");
     tokio::time::sleep(Duration::from_millis(300)).await;
     running.store(false, Ordering::Relaxed);
     load.join_all().await;
@@ -132,21 +111,17 @@ async fn reloads_under_continuous_load_drop_no_request_and_bad_configs_are_rejec
         ok.load(Ordering::Relaxed)
     );
     assert!(
-        swaps(&edge).await >= before + 5,
+        s.edge.swaps().await >= before + 5,
         "the reloads did not happen"
     );
-    let logs = edge.logs();
+    let logs = s.edge.logs();
     assert!(logs.contains("new configuration rejected"), "{logs}");
     assert!(
         logs.contains("services[0].versions[1].name"),
         "the error names its path: {logs}"
     );
-    let r = reqwest::Client::new()
-        .get(edge.url("/"))
-        .header("X-User-Id", "after")
-        .send()
-        .await
-        .unwrap();
+    let client = reqwest::Client::new();
+    let r = get(&client, &s.edge.url("/"), "after").await;
     assert_eq!(
         r.headers()["x-version"],
         "v1",
@@ -154,58 +129,33 @@ async fn reloads_under_continuous_load_drop_no_request_and_bad_configs_are_rejec
     );
 
     // A change of the file alone (no signal) reloads too.
-    let n = swaps(&edge).await;
-    write(&path, &cfg("100%"));
-    let mut reloaded = false;
-    for _ in 0..100 {
-        if swaps(&edge).await > n {
-            reloaded = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(reloaded, "a file change did not reload: {}", edge.logs());
-    let r = reqwest::Client::new()
-        .get(edge.url("/"))
-        .header("X-User-Id", "after")
-        .send()
-        .await
-        .unwrap();
+    let n = s.edge.swaps().await;
+    write(&s.edge.config, &s.config("100%", None, ""));
+    assert!(
+        s.edge.swapped_since(n).await,
+        "a file change did not reload: {}",
+        s.edge.logs()
+    );
+    let r = get(&client, &s.edge.url("/"), "after").await;
     assert_eq!(r.headers()["x-version"], "v2");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn streaming_100_mb_each_way_keeps_the_proxy_memory_bounded() {
-    let (stable, canary) = (Upstream::start("v1").await, Upstream::start("v2").await);
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("rollgate.toml");
-    write(
-        &path,
-        &shop(&stable.endpoint(), &canary.endpoint(), "0%", None, ""),
-    );
-    let edge = Edge::start(&path);
+    let s = ShopEdge::start("0%", None, "").await;
     let client = reqwest::Client::new();
     // Warm up (first connections, first table), then take the baseline.
     for _ in 0..20 {
-        client
-            .get(edge.url("/"))
-            .header("X-User-Id", "m")
-            .send()
+        get(&client, &s.edge.url("/"), "m")
             .await
-            .unwrap()
             .bytes()
             .await
             .unwrap();
     }
-    let baseline = edge.memory_kb("VmHWM");
+    let baseline = s.edge.memory_kb("VmHWM");
     const SIZE: u64 = 100 * 1024 * 1024;
 
-    let mut r = client
-        .get(edge.url(&format!("/bytes/{SIZE}")))
-        .header("X-User-Id", "m")
-        .send()
-        .await
-        .unwrap();
+    let mut r = get(&client, &s.edge.url(&format!("/bytes/{SIZE}")), "m").await;
     assert_eq!(r.status(), 200);
     let mut got = 0u64;
     while let Some(chunk) = r.chunk().await.unwrap() {
@@ -215,7 +165,7 @@ async fn streaming_100_mb_each_way_keeps_the_proxy_memory_bounded() {
 
     let upload = vec![b'u'; SIZE as usize];
     let r = client
-        .post(edge.url("/upload"))
+        .post(s.edge.url("/upload"))
         .header("X-User-Id", "m")
         .body(upload)
         .send()
@@ -223,7 +173,7 @@ async fn streaming_100_mb_each_way_keeps_the_proxy_memory_bounded() {
         .unwrap();
     assert_eq!(r.text().await.unwrap().trim(), SIZE.to_string());
 
-    let peak = edge.memory_kb("VmHWM");
+    let peak = s.edge.memory_kb("VmHWM");
     let growth_mb = (peak.saturating_sub(baseline)) as f64 / 1024.0;
     eprintln!(
         "proxy VmHWM: baseline {baseline} kB, after 2 x 100 MB {peak} kB (+{growth_mb:.1} MB)"
@@ -236,34 +186,23 @@ async fn streaming_100_mb_each_way_keeps_the_proxy_memory_bounded() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_drains_requests_in_flight_and_exits_0() {
-    let (stable, canary) = (Upstream::start("v1").await, Upstream::start("v2").await);
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("rollgate.toml");
-    write(
-        &path,
-        &shop(&stable.endpoint(), &canary.endpoint(), "0%", None, ""),
-    );
-    let mut edge = Edge::start(&path);
-    let url = edge.url("/slow/700");
+    let mut s = ShopEdge::start("0%", None, "").await;
+    let url = s.edge.url("/slow/700");
     let slow = tokio::spawn(async move {
-        let r = reqwest::Client::new()
-            .get(url)
-            .header("X-User-Id", "t")
-            .send()
-            .await
-            .unwrap();
+        let r = get(&reqwest::Client::new(), &url, "t").await;
         (r.status().as_u16(), r.text().await.unwrap())
     });
     tokio::time::sleep(Duration::from_millis(200)).await;
-    edge.signal("TERM");
+    s.edge.signal("TERM");
     let (status, body) = slow.await.unwrap();
     assert_eq!(
         (status, body.trim()),
         (200, "v1"),
         "the request in flight was cut"
     );
-    let exit = edge
+    let exit = s
+        .edge
         .wait(Duration::from_secs(10))
         .expect("rollgate did not exit after SIGTERM");
-    assert!(exit.success(), "exit status {exit:?}: {}", edge.logs());
+    assert!(exit.success(), "exit status {exit:?}: {}", s.edge.logs());
 }

@@ -6,11 +6,9 @@ mod support;
 
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::Duration;
 
-use support::config::{shop, write};
 use support::process::Edge;
-use support::upstream::Upstream;
+use support::shop::ShopEdge;
 
 /// The version each of users `u0 … u{n-1}` gets, asked by 8 concurrent keep-alive clients.
 async fn versions(edge: &Edge, n: usize) -> Vec<String> {
@@ -51,60 +49,27 @@ fn share(vs: &[String]) -> f64 {
     vs.iter().filter(|v| *v == "v2").count() as f64 / vs.len() as f64
 }
 
-/// Rewrites the config, sends SIGHUP and waits until the edge has swapped tables.
-async fn reload(edge: &Edge, text: &str) {
-    let swaps = || async {
-        let m = reqwest::get(edge.admin_url("/metrics"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        m.lines()
-            .find_map(|l| {
-                l.strip_prefix("rollgate_edge_table_swaps_total ")?
-                    .parse::<u64>()
-                    .ok()
-            })
-            .unwrap()
-    };
-    let before = swaps().await;
-    write(&edge.config, text);
-    edge.signal("HUP");
-    for _ in 0..200 {
-        if swaps().await > before {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("the edge did not reload:\n{}", edge.logs());
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn weights_split_10000_users_exactly_and_ramps_keep_canary_users() {
-    let (stable, canary) = (Upstream::start("v1").await, Upstream::start("v2").await);
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("rollgate.toml");
-    let cfg = |w: &str| shop(&stable.endpoint(), &canary.endpoint(), w, None, "");
-    write(&path, &cfg("0%"));
-    let edge = Edge::start(&path);
+    let s = ShopEdge::start("0%", None, "").await;
+    let (edge, cfg) = (&s.edge, |w: &str| s.config(w, None, ""));
     const USERS: usize = 10_000;
 
-    assert_eq!(share(&versions(&edge, USERS).await), 0.0);
+    assert_eq!(share(&versions(edge, USERS).await), 0.0);
 
-    reload(&edge, &cfg("30%")).await;
-    let at30 = versions(&edge, USERS).await;
+    s.reload(&cfg("30%")).await;
+    let at30 = versions(edge, USERS).await;
     assert!((share(&at30) - 0.30).abs() <= 0.02, "30%: {}", share(&at30));
-    let again = versions(&edge, 1000).await;
+    let again = versions(edge, 1000).await;
     assert_eq!(again[..], at30[..1000], "the same users got other versions");
 
     // The ramp: 4 000 users are enough to hold ~400 canary users to their group.
     const RAMP: usize = 4_000;
-    reload(&edge, &cfg("10%")).await;
-    let at10 = versions(&edge, RAMP).await;
+    s.reload(&cfg("10%")).await;
+    let at10 = versions(edge, RAMP).await;
     assert!((share(&at10) - 0.10).abs() <= 0.02, "10%: {}", share(&at10));
-    reload(&edge, &cfg("20%")).await;
-    let at20 = versions(&edge, RAMP).await;
+    s.reload(&cfg("20%")).await;
+    let at20 = versions(edge, RAMP).await;
     assert!((share(&at20) - 0.20).abs() <= 0.02, "20%: {}", share(&at20));
     let left: Vec<usize> = (0..RAMP)
         .filter(|&i| at10[i] == "v2" && at20[i] != "v2")
@@ -115,29 +80,19 @@ async fn weights_split_10000_users_exactly_and_ramps_keep_canary_users() {
         left.len()
     );
 
-    reload(&edge, &cfg("100%")).await;
-    assert_eq!(share(&versions(&edge, USERS).await), 1.0);
+    s.reload(&cfg("100%")).await;
+    assert_eq!(share(&versions(edge, USERS).await), 1.0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn audience_rules_route_by_header_cookie_device_country_and_ip() {
-    let (stable, canary) = (Upstream::start("v1").await, Upstream::start("v2").await);
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("rollgate.toml");
-    let cfg = |rule: &str| {
-        shop(
-            &stable.endpoint(),
-            &canary.endpoint(),
-            "100%",
-            Some(rule),
-            "",
-        )
-    };
-    write(
-        &path,
-        &cfg(r#"{ header = { name = "X-Beta", equals = "1" } }"#),
-    );
-    let edge = Edge::start(&path);
+    let s = ShopEdge::start(
+        "100%",
+        Some(r#"{ header = { name = "X-Beta", equals = "1" } }"#),
+        "",
+    )
+    .await;
+    let (edge, cfg) = (&s.edge, |rule: &str| s.config("100%", Some(rule), ""));
     let client = reqwest::Client::new();
     let version = |r: reqwest::Response| r.headers()["x-version"].to_str().unwrap().to_string();
     let get = || client.get(edge.url("/")).header("X-User-Id", "ana");
@@ -148,11 +103,8 @@ async fn audience_rules_route_by_header_cookie_device_country_and_ip() {
     );
     assert_eq!(version(get().send().await.unwrap()), "v1");
 
-    reload(
-        &edge,
-        &cfg(r#"{ cookie = { name = "beta", equals = "yes" } }"#),
-    )
-    .await;
+    s.reload(&cfg(r#"{ cookie = { name = "beta", equals = "yes" } }"#))
+        .await;
     assert_eq!(
         version(get().header("Cookie", "beta=yes").send().await.unwrap()),
         "v2"
@@ -162,7 +114,7 @@ async fn audience_rules_route_by_header_cookie_device_country_and_ip() {
         "v1"
     );
 
-    reload(&edge, &cfg(r#"{ device = ["mobile"] }"#)).await;
+    s.reload(&cfg(r#"{ device = ["mobile"] }"#)).await;
     let phone = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36";
     let desktop = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36";
     assert_eq!(
@@ -174,7 +126,7 @@ async fn audience_rules_route_by_header_cookie_device_country_and_ip() {
         "v1"
     );
 
-    reload(&edge, &cfg(r#"{ country = ["DE", "FR", "NL"] }"#)).await;
+    s.reload(&cfg(r#"{ country = ["DE", "FR", "NL"] }"#)).await;
     assert_eq!(
         version(get().header("CF-IPCountry", "NL").send().await.unwrap()),
         "v2"
@@ -184,7 +136,8 @@ async fn audience_rules_route_by_header_cookie_device_country_and_ip() {
         "v1"
     );
 
-    reload(&edge, &cfg(r#"{ ip = ["127.0.0.2/32", "10.0.0.0/8"] }"#)).await;
+    s.reload(&cfg(r#"{ ip = ["127.0.0.2/32", "10.0.0.0/8"] }"#))
+        .await;
     let from = |ip: [u8; 4]| {
         reqwest::Client::builder()
             .local_address(std::net::IpAddr::from(ip))
@@ -198,14 +151,8 @@ async fn audience_rules_route_by_header_cookie_device_country_and_ip() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_version_header_is_always_present_and_never_spoofed() {
-    let (stable, canary) = (Upstream::start("v1").await, Upstream::start("v2").await);
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("rollgate.toml");
-    write(
-        &path,
-        &shop(&stable.endpoint(), &canary.endpoint(), "50%", None, ""),
-    );
-    let edge = Edge::start(&path);
+    let s = ShopEdge::start("50%", None, "").await;
+    let edge = &s.edge;
     let client = reqwest::Client::new();
     let mut seen = HashSet::new();
     for i in 0..200 {
@@ -245,14 +192,8 @@ async fn the_version_header_is_always_present_and_never_spoofed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn anonymous_users_get_a_cookie_and_stay_in_their_group() {
-    let (stable, canary) = (Upstream::start("v1").await, Upstream::start("v2").await);
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("rollgate.toml");
-    write(
-        &path,
-        &shop(&stable.endpoint(), &canary.endpoint(), "50%", None, ""),
-    );
-    let edge = Edge::start(&path);
+    let s = ShopEdge::start("50%", None, "").await;
+    let edge = &s.edge;
     let mut groups = HashSet::new();
     let browser = reqwest::Client::new();
     for _ in 0..30 {

@@ -1,6 +1,7 @@
-//! The real `rollgate` binary as a child process: started with a config file in a temporary
-//! directory, its listening addresses read from its first line of output, signalled and
-//! measured by PID, and killed when dropped.
+//! The real `rollgate edge` binary as a child process: started with a config file, its
+//! listening addresses read from its first line of output, signalled and measured by PID,
+//! and killed when dropped. Depends on no other support module, so tests can include it alone
+//! with `#[path]`.
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
@@ -140,5 +141,38 @@ impl Drop for Edge {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+impl Edge {
+    /// The admin `/metrics` text.
+    pub async fn metrics(&self) -> String {
+        let r = reqwest::get(self.admin_url("/metrics"))
+            .await
+            .expect("GET /metrics");
+        r.text().await.expect("the /metrics body")
+    }
+
+    /// Routing tables swapped in since start (`rollgate_edge_table_swaps_total`).
+    pub async fn swaps(&self) -> u64 {
+        let m = self.metrics().await;
+        m.lines()
+            .find_map(|l| {
+                l.strip_prefix("rollgate_edge_table_swaps_total ")?
+                    .parse()
+                    .ok()
+            })
+            .expect("rollgate_edge_table_swaps_total in /metrics")
+    }
+
+    /// Waits up to 5 s for more than `before` table swaps; false when none came.
+    pub async fn swapped_since(&self, before: u64) -> bool {
+        for _ in 0..250 {
+            if self.swaps().await > before {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        false
     }
 }
