@@ -13,12 +13,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use http::HeaderName;
 use rollgate_config::EdgeSettings;
 use rollgate_core::RoutingTable;
-use rollgate_edge::{
-    BoundEdge, Edge, Loader, ProxySettings, Reloader, Telemetry, TlsFiles, close_windows,
-};
+use rollgate_edge::{BoundEdge, Edge, Loader, ProxySettings, Reloader, Telemetry, close_windows};
 use rollgate_metrics::{Exposition, Recorder, RecorderConfig};
 use tokio::sync::watch;
 
@@ -131,31 +128,9 @@ pub async fn bind(
     Ok((edge, recorder, exposition))
 }
 
-/// The edge's settings from the `[edge]` table.
+/// The proxy's settings from `[edge]` (one place for `edge`, `serve` and the demo).
 pub fn proxy_settings(edge: &EdgeSettings) -> Result<ProxySettings> {
-    let version_header = match &edge.version_header {
-        Some(h) => Some(
-            HeaderName::from_bytes(h.as_bytes())
-                .with_context(|| format!("edge.version_header: {h:?}"))?,
-        ),
-        None => None,
-    };
-    Ok(ProxySettings {
-        listen: edge.listen,
-        admin_listen: edge.admin_listen,
-        version_header,
-        tls: edge.tls.as_ref().map(|t| TlsFiles {
-            cert: t.cert.clone(),
-            key: t.key.clone(),
-        }),
-        drain_timeout: edge.drain_timeout.get(),
-        workers: Some(edge.workers.unwrap_or_else(cores)),
-    })
-}
-
-/// The CPU cores this process may use (1 when unknown).
-fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, usize::from)
+    Ok(rollgate_stack::proxy_settings(edge)?)
 }
 
 fn build_table(config: &rollgate_config::Config) -> Result<Arc<RoutingTable>> {
