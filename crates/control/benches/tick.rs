@@ -4,44 +4,15 @@
 //! `cargo bench -p rollgate-control --bench tick`
 #![allow(clippy::unwrap_used, missing_docs)]
 
-#[path = "../tests/support/harness.rs"]
-mod harness;
-
-use std::fmt::Write as _;
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use harness::Traffic;
-use rollgate_control::{Clock, ControlOptions, ControlPlane, RecordingPublisher};
-use rollgate_store::MemStore;
+use rollgate_control::testing::{TestPlane, Traffic, many_rollouts, scripted};
 
 const ROLLOUTS: usize = 50;
-const T0: i64 = 1_700_000_000_000;
 
-fn config() -> String {
-    let mut text = String::from("[control]\nwindow = \"1s\"\n");
-    for i in 0..ROLLOUTS {
-        write!(
-            text,
-            r#"
-[[services]]
-name = "svc{i}"
-hosts = ["svc{i}.test"]
-[[services.versions]]
-name = "v1"
-endpoints = ["127.0.0.1:1"]
-[[services.versions]]
-name = "v2"
-endpoints = ["127.0.0.1:2"]
-[[rollouts]]
-name = "svc{i}-v2"
-service = "svc{i}"
-stable = "v1"
-canary = "v2"
-[rollouts.strategy]
-steps = [{{ weight = "10%", min_duration = "1h" }}, {{ weight = "100%" }}]
-[rollouts.analysis]
+/// Each rollout's analysis: a relative and an absolute error condition.
+const ANALYSIS: &str = r#"[rollouts.analysis]
 min_samples = 100
 [[rollouts.analysis.conditions]]
 name = "errors"
@@ -49,11 +20,13 @@ fail_when = "error_rate > baseline.error_rate + 1%"
 [[rollouts.analysis.conditions]]
 name = "errors-abs"
 fail_when = "error_rate > 5%"
-"#
-        )
-        .unwrap();
-    }
-    text
+"#;
+
+fn config() -> String {
+    format!(
+        "[control]\nwindow = \"1s\"\n{}",
+        many_rollouts(ROLLOUTS, ANALYSIS)
+    )
 }
 
 fn bench(c: &mut Criterion) {
@@ -61,32 +34,21 @@ fn bench(c: &mut Criterion) {
         .enable_all()
         .build()
         .unwrap();
-    let config = rollgate_config::parse(&config(), "bench.toml").unwrap();
-    let (clock, time) = Clock::manual(T0);
-    let opts = ControlOptions::new(&config, Default::default()).with_clock(clock);
     let traffic = Arc::new(Mutex::new(Traffic {
         rps: 20,
         canary_errors: 0.01,
         baseline_errors: 0.01,
     }));
-    let provider = harness::scripted(&traffic);
-    let plane = rt
-        .block_on(ControlPlane::start(
-            opts,
-            Arc::new(MemStore::new()),
-            Arc::new(RecordingPublisher::new()),
-            provider,
-        ))
-        .unwrap();
+    let test = rt.block_on(
+        TestPlane::builder(&config())
+            .provider(scripted(&traffic))
+            .start(),
+    );
     // Start every rollout, then measure the steady state.
-    let now = time.fetch_add(1_000, Ordering::SeqCst) + 1_000;
-    let report = rt.block_on(plane.tick(now));
+    let report = rt.block_on(test.advance(1_000));
     assert_eq!(report.commits, ROLLOUTS);
     c.bench_function("tick/50 rollouts, memstore, new window each tick", |b| {
-        b.iter(|| {
-            let now = time.fetch_add(1_000, Ordering::SeqCst) + 1_000;
-            rt.block_on(plane.tick(now))
-        });
+        b.iter(|| rt.block_on(test.advance(1_000)));
     });
 }
 

@@ -10,6 +10,9 @@
 //! [`SnapshotPublisher`], [`MetricProvider`], [`Notifier`], [`BreakerSource`], and the store.
 //! Invariant: a decision is committed before the snapshot that carries it is published, and a
 //! failing publisher or notifier never blocks or undoes a committed decision.
+//!
+//! With the `testing` feature (for `[dev-dependencies]`), `testing` starts a plane on
+//! in-memory fakes and a hand-moved clock for the tests and benches of this and other crates.
 
 mod breakers;
 mod commands;
@@ -31,6 +34,8 @@ mod routing;
 mod runtime;
 mod seed;
 mod series;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod tick;
 mod versions;
 mod view;

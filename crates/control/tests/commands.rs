@@ -10,7 +10,7 @@ use rollgate_control::ControlError;
 use rollgate_controller::Command;
 use rollgate_core::Ppm;
 use rollgate_core::model::{Action, Actor, Phase, VersionSnapshot};
-use rollgate_store::{DecisionQuery, Store};
+use rollgate_store::DecisionQuery;
 use serde_json::json;
 
 fn ann() -> Actor {

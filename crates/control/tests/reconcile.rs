@@ -5,11 +5,12 @@
 #[path = "support/harness.rs"]
 mod harness;
 
-use harness::{CONFIG, Harness, Traffic};
+use harness::{CONFIG, Harness};
+use rollgate_control::testing::{T0, Traffic};
 use rollgate_controller::NotificationKind;
 use rollgate_core::Ppm;
 use rollgate_core::model::{Action, Phase};
-use rollgate_store::{DecisionQuery, Store};
+use rollgate_store::DecisionQuery;
 
 #[tokio::test]
 async fn a_healthy_canary_is_promoted_step_by_step() {
@@ -34,13 +35,7 @@ async fn a_healthy_canary_is_promoted_step_by_step() {
         .await
         .unwrap();
     for d in &all {
-        println!(
-            "{} {} {} {}",
-            d.at - harness::T0,
-            d.action,
-            d.weight_after,
-            d.reason
-        );
+        println!("{} {} {} {}", d.at - T0, d.action, d.weight_after, d.reason);
     }
     assert_eq!(
         h.actions("shop-v2").await,

@@ -11,12 +11,11 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use harness::{CONFIG, Harness, Traffic, scripted};
+use harness::{CONFIG, Harness};
 use racing::RacingStore;
 use rollgate_config::{NotificationEvent, NotificationFormat, NotificationSpec};
-use rollgate_control::{
-    Clock, ControlOptions, ControlPlane, Notifier, RecordingPublisher, Snapshot, Webhooks,
-};
+use rollgate_control::testing::Traffic;
+use rollgate_control::{Notifier, Snapshot, Webhooks};
 use rollgate_controller::{Command, Notification, NotificationKind};
 use rollgate_core::model::{Action, Actor, Phase};
 use rollgate_core::{DurationSpec, Ppm};
@@ -24,19 +23,8 @@ use rollgate_store::{DecisionQuery, MemStore, Store};
 
 #[tokio::test]
 async fn a_conflicting_commit_is_decided_again_at_the_next_tick() {
-    let mem = Arc::new(MemStore::new());
-    let racing = Arc::new(RacingStore::new(mem.clone()));
-    let traffic = Arc::new(std::sync::Mutex::new(Traffic::default()));
-    let publisher = Arc::new(RecordingPublisher::new());
-    let h = Harness::start_with(
-        CONFIG,
-        mem,
-        racing.clone(),
-        publisher,
-        scripted(&traffic),
-        traffic.clone(),
-    )
-    .await;
+    let racing = Arc::new(RacingStore::new(Arc::new(MemStore::new())));
+    let h = Harness::start_on(CONFIG, racing.clone()).await;
     racing.race_next(1);
     let report = h.step().await;
     assert_eq!((report.conflicts, report.commits), (1, 0));
@@ -127,38 +115,21 @@ async fn a_dead_webhook_never_delays_a_rollback() {
     }
     assert!(started.elapsed() < Duration::from_secs(1));
 
-    let config = rollgate_config::parse(CONFIG, "test.toml").unwrap();
-    let (clock, time) = Clock::manual(harness::T0);
-    let traffic = Arc::new(std::sync::Mutex::new(Traffic {
+    let h = Harness::start_with(CONFIG, |b| b.notifier(Arc::new(hooks))).await;
+    h.set_traffic(Traffic {
         rps: 50,
         canary_errors: 0.2,
         baseline_errors: 0.0,
-    }));
-    let opts = ControlOptions::new(&config, Default::default())
-        .with_clock(clock)
-        .with_notifier(Arc::new(hooks));
-    let store = Arc::new(MemStore::new());
-    let publisher = Arc::new(RecordingPublisher::new());
-    let plane = ControlPlane::start(opts, store.clone(), publisher.clone(), scripted(&traffic))
-        .await
-        .unwrap();
+    });
     let started = Instant::now();
-    let mut rolled_back = false;
-    for _ in 0..30 {
-        time.fetch_add(1_000, Ordering::SeqCst);
-        plane.tick(time.load(Ordering::SeqCst)).await;
-        if plane.rollout("shop-v2").await.unwrap().phase == Phase::RolledBack {
-            rolled_back = true;
-            break;
-        }
-    }
+    let rolled_back = h.run_until("shop-v2", Phase::RolledBack, 30).await;
     let took = started.elapsed();
-    assert!(rolled_back);
+    assert!(rolled_back.is_some());
     assert!(
         took < Duration::from_secs(2),
         "ticks took {took:?} with a dead webhook"
     );
-    assert_eq!(publisher.last().unwrap().weight("shop-v2"), None);
+    assert_eq!(h.publisher.last().unwrap().weight("shop-v2"), None);
 }
 
 #[tokio::test]

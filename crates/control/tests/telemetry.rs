@@ -8,31 +8,17 @@ mod harness;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use harness::{CONFIG, T0};
-use rollgate_control::{
-    Builtin, Clock, ControlOptions, ControlPlane, Event, RecordingPublisher, recorder,
-};
+use harness::CONFIG;
+use rollgate_control::testing::{T0, TestPlane};
+use rollgate_control::{ControlPlane, Event};
 use rollgate_core::model::Phase;
 use rollgate_core::{AttributesView, Cohort, Ppm};
 use rollgate_metrics::{Recorder, RequestRecord, SeriesKey};
-use rollgate_store::MemStore;
 use serde_json::json;
 
 async fn builtin_plane(config: &str) -> (ControlPlane, Arc<AtomicI64>, Arc<Recorder>) {
-    let config = rollgate_config::parse(config, "test.toml").unwrap();
-    let (clock, time) = Clock::manual(T0);
-    let opts = ControlOptions::new(&config, Default::default()).with_clock(clock);
-    let provider = Arc::new(Builtin::new(opts.windows.clone(), opts.catalog.clone()));
-    let edge = Arc::new(recorder(opts.window_ms, &opts.catalog));
-    let plane = ControlPlane::start(
-        opts,
-        Arc::new(MemStore::new()),
-        Arc::new(RecordingPublisher::new()),
-        provider,
-    )
-    .await
-    .unwrap();
-    (plane, time, edge)
+    let t = TestPlane::start(config).await;
+    (t.plane, t.clock, t.edge)
 }
 
 /// One second of edge traffic at `now`: `n` requests per cohort, `errors` of the canary's 5xx.
