@@ -7,6 +7,7 @@ mod app;
 
 use app::App;
 use reqwest::Method;
+use rollgate_control::testing::T0;
 use rollgate_core::AttributesView;
 use serde_json::json;
 
@@ -159,7 +160,7 @@ async fn the_decision_log_pages_with_next_links() {
     assert_eq!(newest.ok()["decisions"][0]["id"], *seen.last().unwrap());
     assert_eq!(newest.body["decisions"][0]["action"], "resume");
     let later = app
-        .get(&format!("/api/v1/decisions?since={}", app::T0 + 1), op)
+        .get(&format!("/api/v1/decisions?since={}", T0 + 1), op)
         .await;
     assert_eq!(later.ok()["decisions"].as_array().unwrap().len(), 0);
 }
@@ -171,8 +172,8 @@ async fn metrics_verdict_and_series() {
     let metrics = app.get("/api/v1/rollouts/shop-v2/metrics", v).await;
     let m = metrics.ok();
     assert_eq!(m["rollout"], "shop-v2");
-    assert_eq!(m["to"], app::T0);
-    assert_eq!(m["from"], app::T0 - 300_000);
+    assert_eq!(m["to"], T0);
+    assert_eq!(m["from"], T0 - 300_000);
     assert_eq!(m["cohorts"]["canary"]["version"], "v2");
     let parsed: rollgate_analysis::RolloutMetrics = serde_json::from_value(m.clone()).unwrap();
     assert_eq!(parsed.rollout, "shop-v2");
@@ -182,8 +183,8 @@ async fn metrics_verdict_and_series() {
         .get(
             &format!(
                 "/api/v1/rollouts/shop-v2/series?metric=error_rate&from={}&to={}",
-                app::T0 - 10_000,
-                app::T0
+                T0 - 10_000,
+                T0
             ),
             v,
         )

@@ -7,6 +7,7 @@ mod app;
 
 use app::App;
 use reqwest::Method;
+use rollgate_control::testing::T0;
 use rollgate_core::AttributesView;
 use rollgate_server::ServerOptions;
 use serde_json::{Value, json};
@@ -39,8 +40,8 @@ fn batch(events: Value) -> Vec<u8> {
 async fn counts(app: &App, metric: &str) -> (f64, f64, f64) {
     let path = format!(
         "/api/v1/rollouts/shop-v2/metrics?from={}&to={}",
-        app::T0,
-        app::T0 + 2_000
+        T0,
+        T0 + 2_000
     );
     let m = app.get(&path, Some(&app.viewer)).await;
     let m = m.ok();
@@ -103,7 +104,7 @@ async fn a_partly_invalid_batch_keeps_the_valid_events() {
         {"unit": "u5", "name": "click", "colour": "red"},
         {"unit": "u6", "name": "click", "version": "v9"},
         {"unit": "u7", "name": "click", "service": "nope"},
-        {"unit": "u8", "name": "click", "timestamp": app::T0 + 3_600_000},
+        {"unit": "u8", "name": "click", "timestamp": T0 + 3_600_000},
         {"unit": "u9", "name": "click", "attributes": {"ip": "x"}},
         {"unit": "u10", "name": "click", "version": "v2", "attributes": {"country": "DE"}},
     ]);

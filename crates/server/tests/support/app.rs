@@ -8,13 +8,11 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use reqwest::header::{CONTENT_TYPE, HeaderMap};
 use reqwest::{Method, StatusCode};
-use rollgate_control::{Builtin, Clock, ControlOptions, ControlPlane, RecordingPublisher};
+use rollgate_control::ControlPlane;
+use rollgate_control::testing::{T0, TestPlane};
 use rollgate_server::{ServerOptions, router};
-use rollgate_store::{DecisionQuery, MemStore, Role, RolloutFilter, Store};
+use rollgate_store::{DecisionQuery, Role, RolloutFilter, Store};
 use serde_json::{Value, json};
-
-/// The simulated start time (a window boundary).
-pub const T0: i64 = 1_700_000_000_000;
 
 /// A service with three versions, a three-step rollout to v2 and an experiment; a second
 /// service with two versions and no rollout.
@@ -87,7 +85,7 @@ pub struct App {
     pub base: String,
     pub http: reqwest::Client,
     pub plane: ControlPlane,
-    pub store: Arc<MemStore>,
+    pub store: Arc<dyn Store>,
     pub clock: Arc<AtomicI64>,
     pub admin: String,
     pub operator: String,
@@ -109,22 +107,12 @@ impl App {
     }
 
     pub async fn start_with(config: &str, opts: ServerOptions) -> App {
-        let config = rollgate_config::parse(config, "test.toml").unwrap();
-        let (clock, time) = Clock::manual(T0);
-        let control_opts = ControlOptions::new(&config, Default::default()).with_clock(clock);
-        let provider = Arc::new(Builtin::new(
-            control_opts.windows.clone(),
-            Arc::clone(&control_opts.catalog),
-        ));
-        let store = Arc::new(MemStore::new());
-        let plane = ControlPlane::start(
-            control_opts,
-            store.clone(),
-            Arc::new(RecordingPublisher::new()),
-            provider,
-        )
-        .await
-        .unwrap();
+        let TestPlane {
+            plane,
+            store,
+            clock,
+            ..
+        } = TestPlane::start(config).await;
         // The first tick starts the rollout (pending → progressing at its first step).
         plane.tick(T0).await;
         let mut tokens = Vec::new();
@@ -143,7 +131,7 @@ impl App {
             http: reqwest::Client::new(),
             plane,
             store,
-            clock: time,
+            clock,
             viewer: tokens[0].clone(),
             operator: tokens[1].clone(),
             admin: tokens[2].clone(),
