@@ -12,12 +12,13 @@ use std::time::Duration;
 
 use rand::rngs::SmallRng;
 use rand::{RngExt, SeedableRng};
-use rollgate_control::{Builtin, Clock, ControlOptions, ControlPlane, Event, RecordingPublisher};
+use rollgate_control::testing::TestPlane;
+use rollgate_control::{ControlPlane, Event};
 use rollgate_core::model::{Action, Phase};
 use rollgate_core::{AttributesView, RoutingTable};
 use rollgate_demo::{Behaviour, DemoOptions, PlanInput, Users, Visit};
 use rollgate_metrics::{Recorder, RequestRecord, SeriesKey};
-use rollgate_store::{DecisionQuery, MemStore};
+use rollgate_store::DecisionQuery;
 
 /// What a simulated run ended with.
 struct Outcome {
@@ -32,7 +33,7 @@ struct Outcome {
 struct Sim {
     plane: ControlPlane,
     clock: Arc<std::sync::atomic::AtomicI64>,
-    requests: Recorder,
+    requests: Arc<Recorder>,
     users: Users,
     stable: Behaviour,
     canary: Behaviour,
@@ -55,26 +56,18 @@ impl Sim {
             step_duration: opts.step_duration,
         };
         let (_, config) = rollgate_demo::config(&input).unwrap();
-        let (clock, handle) = Clock::manual(T0);
-        let control =
-            ControlOptions::new(&config, config.edge.context().unwrap()).with_clock(clock);
-        let provider = Arc::new(Builtin::new(
-            control.windows.clone(),
-            Arc::clone(&control.catalog),
-        ));
-        let requests = rollgate_control::recorder(control.window_ms, &control.catalog);
-        let plane = ControlPlane::start(
-            control,
-            Arc::new(MemStore::new()),
-            Arc::new(RecordingPublisher::new()),
-            provider,
-        )
-        .await
-        .unwrap();
+        let context = config.edge.context().unwrap();
+        let TestPlane {
+            plane, clock, edge, ..
+        } = TestPlane::from_config(config)
+            .edge_context(context)
+            .start_at(T0)
+            .start()
+            .await;
         Sim {
             plane,
-            clock: handle,
-            requests,
+            clock,
+            requests: edge,
             users: Users::new(rollgate_demo::POOL_SIZE, opts.seed),
             stable: Behaviour::healthy(rollgate_demo::STABLE),
             canary: Behaviour::canary(rollgate_demo::CANARY, opts),
