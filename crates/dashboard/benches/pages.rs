@@ -9,12 +9,12 @@
 #[path = "../tests/support/fixture.rs"]
 mod fixture;
 
-use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use fixture::{Browser, CONFIG, Fixture, Traffic};
+use rollgate_control::testing::many_rollouts;
 use rollgate_core::model::{Action, Actor, DecisionRecord};
 use rollgate_dashboard::DashboardOptions;
 use rollgate_store::{RolloutCommit, RolloutFilter, SqliteStore, Store};
@@ -27,36 +27,14 @@ const BIG: usize = 5_050;
 /// Decisions added to each other rollout.
 const SMALL: usize = 102;
 
-fn config() -> String {
-    let mut text = CONFIG.to_string();
-    for i in 0..OTHERS {
-        write!(
-            text,
-            r#"
-[[services]]
-name = "svc{i}"
-hosts = ["svc{i}.test"]
-[[services.versions]]
-name = "v1"
-endpoints = ["127.0.0.1:1"]
-[[services.versions]]
-name = "v2"
-endpoints = ["127.0.0.1:2"]
-[[rollouts]]
-name = "svc{i}-v2"
-service = "svc{i}"
-stable = "v1"
-canary = "v2"
-[rollouts.strategy]
-steps = [{{ weight = "10%", min_duration = "1h" }}, {{ weight = "100%" }}]
-[[rollouts.analysis.conditions]]
+/// Each other rollout's analysis: one relative error condition.
+const ANALYSIS: &str = r#"[[rollouts.analysis.conditions]]
 name = "errors"
 fail_when = "error_rate > baseline.error_rate + 1%"
-"#
-        )
-        .unwrap();
-    }
-    text
+"#;
+
+fn config() -> String {
+    format!("{CONFIG}{}", many_rollouts(OTHERS, ANALYSIS))
 }
 
 /// A hold decision with a verdict in its details, as the controller writes them.

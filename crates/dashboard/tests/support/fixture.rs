@@ -11,18 +11,14 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
-use rollgate_control::{
-    Builtin, Clock, ControlOptions, ControlPlane, RecordingPublisher, recorder,
-};
+use rollgate_control::ControlPlane;
+use rollgate_control::testing::{T0, TestPlane};
 use rollgate_core::Cohort;
 use rollgate_core::model::UnixMillis;
 use rollgate_dashboard::DashboardOptions;
 use rollgate_metrics::{Recorder, RequestRecord, SeriesKey};
 use rollgate_store::{Role, Store};
 use tower::ServiceExt;
-
-/// The simulated start time (a window boundary).
-pub const T0: UnixMillis = 1_700_000_000_000;
 
 /// `shop` (v1 → v2 at 10%, guarded by an absolute and a relative condition, with a declared
 /// business metric) and `search` (an experiment whose variants route to versions a and b).
@@ -126,22 +122,12 @@ impl Fixture {
     /// Starts the control plane of `config` on `store` at [`T0`], with tokens `alice`
     /// (operator) and `bob` (viewer), and runs the first tick.
     pub async fn new(config: &str, store: Arc<dyn Store>, opts: DashboardOptions) -> Fixture {
-        let config = rollgate_config::parse(config, "test.toml").unwrap();
-        let (clock, time) = Clock::manual(T0);
-        let control = ControlOptions::new(&config, Default::default()).with_clock(clock);
-        let provider = Arc::new(Builtin::new(
-            control.windows.clone(),
-            control.catalog.clone(),
-        ));
-        let edge = Arc::new(recorder(control.window_ms, &control.catalog));
-        let plane = ControlPlane::start(
-            control,
-            Arc::clone(&store),
-            Arc::new(RecordingPublisher::new()),
-            provider,
-        )
-        .await
-        .unwrap();
+        let TestPlane {
+            plane, clock, edge, ..
+        } = TestPlane::builder(config)
+            .store(Arc::clone(&store))
+            .start()
+            .await;
         let (_, operator) = store
             .create_token("alice", Role::Operator, T0)
             .await
@@ -152,7 +138,7 @@ impl Fixture {
         plane.tick(T0).await;
         Fixture {
             plane,
-            time,
+            time: clock,
             edge,
             app,
             store,
