@@ -6,7 +6,7 @@
 mod comparison;
 mod condition;
 mod document;
-mod format;
+pub mod format;
 mod render;
 mod spec;
 mod srm;

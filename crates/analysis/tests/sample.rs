@@ -2,6 +2,7 @@
 //! `examples/rollgate.toml`: the numbers in it make the outcome depend on the statistics.
 #![allow(clippy::unwrap_used)]
 
+use rollgate_analysis::format::p_value;
 use rollgate_analysis::{
     AnalysisSpec, ConditionSpec, Method, Outcome, RolloutMetrics, RolloutVerdict, analyze,
 };
@@ -65,7 +66,7 @@ fn the_errors_verdict_carries_its_numbers() {
         errors.reason,
         format!(
             "error_rate 6.9% vs baseline 0.902% (n=12,040 vs 11,980), fails \"error_rate > 5%\"; sequential p={}",
-            rollgate_analysis_p(errors.p_value.unwrap())
+            p_value(errors.p_value.unwrap())
         )
     );
     assert!(errors.p_value.unwrap() < 1e-6);
@@ -111,12 +112,4 @@ fn renders_and_serialises() {
     // Floats may come back one ulp off; everything people and scripts read is identical.
     assert_eq!(back.to_string(), text);
     assert_eq!(back.conditions.len(), 3);
-}
-
-fn rollgate_analysis_p(p: f64) -> String {
-    if p < 1e-300 {
-        "<1e-300".to_owned()
-    } else {
-        format!("{p:.1e}")
-    }
 }

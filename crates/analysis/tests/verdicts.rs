@@ -1,6 +1,7 @@
 //! Condition and rollout verdicts over hand-made metric documents.
 #![allow(clippy::unwrap_used)]
 
+use rollgate_analysis::format::p_value;
 use rollgate_analysis::{
     Analysis, AnalysisSpec, ConditionSpec, Method, Outcome, RolloutMetrics, SrmPolicy, Tracker,
     analyze,
@@ -144,7 +145,7 @@ fn relative_condition_fails_with_a_sequential_p_value() {
     let p = c.p_value.unwrap();
     assert!(p < 0.01 && p > 1e-9, "{p}");
     assert!(
-        c.reason.ends_with(&format!("sequential p={}", fmt_p(p))),
+        c.reason.ends_with(&format!("sequential p={}", p_value(p))),
         "{}",
         c.reason
     );
@@ -387,14 +388,4 @@ fn sample_ratio_mismatch_holds_a_pass_but_not_a_rollback() {
         analyze(&broken, &build(spec, &broken)).outcome,
         Outcome::Fail
     );
-}
-
-fn fmt_p(p: f64) -> String {
-    if p < 1e-4 {
-        format!("{p:.1e}")
-    } else {
-        let decimals = (1 - p.log10().floor() as i32).max(0) as usize;
-        let s = format!("{p:.decimals$}");
-        s.trim_end_matches('0').trim_end_matches('.').to_owned()
-    }
 }

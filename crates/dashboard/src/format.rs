@@ -4,6 +4,9 @@
 use rollgate_core::model::UnixMillis;
 use rollgate_metrics::MetricUnit;
 
+/// Counts and p-values read as in the verdicts' reasons: `12,345`, `p=0.0031`.
+pub(crate) use rollgate_analysis::format::{p_value, thousands};
+
 /// A metric value in its unit: `0.83%`, `182 ms`, `1,204`.
 pub(crate) fn value(unit: MetricUnit, v: f64) -> String {
     match unit {
@@ -57,19 +60,6 @@ pub(crate) fn number(v: f64) -> String {
     trim_zeros(&format!("{v:.3}"))
 }
 
-/// A count with thousands separators: `12,345`.
-pub(crate) fn count(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 fn count_f(v: f64) -> String {
     if !v.is_finite() {
         return "—".into();
@@ -79,7 +69,7 @@ fn count_f(v: f64) -> String {
     }
     let sign = if v < 0.0 { "-" } else { "" };
     // Counts on charts are far below 2^53; the cast is exact there and saturates beyond.
-    format!("{sign}{}", count(v.abs().round() as u64))
+    format!("{sign}{}", thousands(v.abs().round() as u64))
 }
 
 /// How long, in the two largest units: `45 s`, `3 min 12 s`, `2 h 5 min`, `3 d 4 h`.
@@ -154,10 +144,7 @@ mod tests {
 
     #[test]
     fn counts_have_separators() {
-        assert_eq!(count(0), "0");
-        assert_eq!(count(999), "999");
-        assert_eq!(count(1_000), "1,000");
-        assert_eq!(count(12_345_678), "12,345,678");
+        assert_eq!(value(MetricUnit::Count, 12_345_678.0), "12,345,678");
         assert_eq!(value(MetricUnit::Count, 1204.0), "1,204");
         assert_eq!(value(MetricUnit::Number, 1.5), "1.5");
     }

@@ -107,7 +107,7 @@ impl LineChart {
                             (line.label)
                             @if let Some((v, n)) = line.overall {
                                 " " span.num { (format::value(self.unit, v)) } " "
-                                span.samples { "(n=" (format::count(n)) ")" }
+                                span.samples { "(n=" (format::thousands(n)) ")" }
                             }
                         }
                     }

@@ -18,7 +18,7 @@ pub(crate) fn render(rollout: &str, page: &DecisionPage, before: Option<i64>) ->
     let base = format!("/rollouts/{}", percent_encode(rollout));
     html! {
         p.count {
-            "Showing " (page.decisions.len()) " of " (format::count(page.total)) " decisions, newest first."
+            "Showing " (page.decisions.len()) " of " (format::thousands(page.total)) " decisions, newest first."
             @if before.is_some() { " " a href=(format!("{base}#decisions")) { "Newest" } }
             @if let Some(next) = page.next { " " a.older href=(format!("{base}?before={next}#decisions")) { "Older" } }
         }

@@ -171,7 +171,7 @@ fn metrics(state: &DashState, spec: &ExperimentSpec, from: UnixMillis, to: UnixM
                                                         @if let Some(i) = anytime.and_then(|a| interval(&value, &a)).filter(|i| i.lo != i.hi) {
                                                             br; span.ci { "[" (format::value(unit, i.lo)) ", " (format::value(unit, i.hi)) "]" }
                                                         }
-                                                        br; span.samples { "n=" (format::count(value.samples)) }
+                                                        br; span.samples { "n=" (format::thousands(value.samples)) }
                                                     },
                                                 }
                                             },

@@ -40,9 +40,9 @@ pub(crate) fn render(
         }
         p.srm { "Sample ratio: "
             @if v.srm.checked {
-                "canary " (format::count(v.srm.canary)) " vs baseline " (format::count(v.srm.baseline))
+                "canary " (format::thousands(v.srm.canary)) " vs baseline " (format::thousands(v.srm.baseline))
                 " (expected canary share " (format::ratio(v.srm.expected_canary_share)) ")"
-                @if let Some(p) = v.srm.p_value { ", p=" (p_value(p)) }
+                @if let Some(p) = v.srm.p_value { ", p=" (format::p_value(p)) }
                 @if v.srm.alarm { " " span.badge.health.fail { "mismatch" } }
                 " — "
             }
@@ -70,7 +70,7 @@ fn row(c: &ConditionVerdict, catalog: &Catalog) -> Markup {
                 }
                 p.reason { (c.reason) }
             }
-            td.num { @if let Some(p) = c.p_value { (p_value(p)) } @else { "—" } }
+            td.num { @if let Some(p) = c.p_value { (format::p_value(p)) } @else { "—" } }
             td.num { (c.failures) " / " (c.inconclusives) }
         }
     }
@@ -92,7 +92,7 @@ fn reading(r: &MetricReading, catalog: &Catalog) -> Markup {
             },
             None => "no data",
         }
-        " " span.samples { "n=" (format::count(r.samples)) }
+        " " span.samples { "n=" (format::thousands(r.samples)) }
     }
 }
 
@@ -119,13 +119,5 @@ fn method(m: Method) -> &'static str {
         Method::Intervals => "confidence intervals",
         Method::MannWhitney => "Mann-Whitney U",
         Method::PointEstimate => "point estimates",
-    }
-}
-
-fn p_value(p: f64) -> String {
-    if p < 0.0001 {
-        format!("{p:.1e}")
-    } else {
-        format!("{p:.4}")
     }
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 use rollgate_analysis::RolloutMetrics;
+use rollgate_analysis::format::thousands;
 use rollgate_core::Cohort;
 use rollgate_core::model::Phase;
 use rollgate_server::{DecisionDto, DecisionPage, RolloutDto};
@@ -247,18 +248,6 @@ fn percent(v: Option<f64>) -> String {
     v.map_or("-".into(), |x| format!("{:.2}%", x * 100.0))
 }
 
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -267,8 +256,6 @@ mod tests {
 
     #[test]
     fn numbers_for_people() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(1234567), "1,234,567");
         assert_eq!(percent(Some(0.0123)), "1.23%");
         assert_eq!(percent(None), "-");
         assert!(positive_seconds("0.05").is_err());
