@@ -1,12 +1,13 @@
 //! Who is looking: the session cookie → the server-side session → the token it was opened
-//! with, looked up again in the store at every request (an indexed read), so a revoked token
-//! ends its sessions at the next request. The role comes from the stored token, never from
+//! with, looked up again by its hash at every request (the API's `Authenticator`, an indexed
+//! read), so a revoked token ends its sessions at the next request. The role comes from the stored token, never from
 //! the browser.
 
 use axum::extract::FromRequestParts;
 use axum::http::Method;
 use axum::http::request::Parts;
 use rollgate_core::model::Actor;
+use rollgate_server::AuthError;
 use rollgate_store::Role;
 
 use crate::cookie;
@@ -74,17 +75,14 @@ impl FromRequestParts<DashState> for SignedIn {
         };
         let id = cookie::read(&parts.headers, SESSION_COOKIE).ok_or_else(signed_out)?;
         let mut session = state.sessions.get(id).ok_or_else(signed_out)?;
-        let token = state
-            .control
-            .store()
-            .token_by_hash(&session.token_hash)
-            .await
-            .map_err(|e| {
-                PageError::Unavailable(format!("cannot check the session's token: {e}"))
-            })?;
-        match token {
-            Some(t) if t.revoked_at.is_none() && t.id == session.caller.token_id => {
-                session.caller.role = t.role;
+        match state.auth.caller_by_hash(&session.token_hash).await {
+            Ok(caller) if caller.token_id == session.caller.token_id => {
+                session.caller.role = caller.role;
+            }
+            Err(AuthError::Store(e)) => {
+                return Err(PageError::Unavailable(format!(
+                    "cannot check the session's token: {e}"
+                )));
             }
             _ => {
                 let ended = state.sessions.remove_token(&session.caller.token_id);

@@ -13,7 +13,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use rollgate_core::model::Actor;
-use rollgate_store::{Role, Store, StoreError};
+use rollgate_store::{Role, Secret, Store, StoreError};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -117,10 +117,18 @@ impl Authenticator {
 
     /// The caller owning `secret`, if it is a token that is not revoked.
     pub async fn authenticate_secret(&self, secret: &str) -> Result<Caller, AuthError> {
+        self.caller_by_hash(&Secret::new(secret).hash()).await
+    }
+
+    /// The caller owning the token whose secret hashes to `hash`, if it is not revoked: for
+    /// whoever keeps a hash instead of the secret (the dashboard's sessions) and checks it
+    /// again at every request, with the role as stored now.
+    pub async fn caller_by_hash(&self, hash: &str) -> Result<Caller, AuthError> {
         let token = self
             .store
-            .authenticate(secret)
+            .token_by_hash(hash)
             .await?
+            .filter(|t| t.revoked_at.is_none())
             .ok_or(AuthError::Invalid)?;
         Ok(Caller {
             token_id: token.id,
@@ -233,8 +241,13 @@ mod tests {
         let wrong = auth.authenticate(&headers("Bearer rg_0000")).await;
         assert!(matches!(wrong, Err(AuthError::Invalid)));
 
+        let by_hash = auth.caller_by_hash(&secret.hash()).await.unwrap();
+        assert_eq!(by_hash, caller);
+
         store.revoke_token("ci", 2).await.unwrap();
         let revoked = auth.authenticate_secret(secret.expose()).await;
+        assert!(matches!(revoked, Err(AuthError::Invalid)));
+        let revoked = auth.caller_by_hash(&secret.hash()).await;
         assert!(matches!(revoked, Err(AuthError::Invalid)));
     }
 
