@@ -1,6 +1,7 @@
 //! The verdict on one condition at one look: gate on sample sizes, judge every comparison,
 //! combine them in three-valued logic, and explain the result in one line.
 
+use rollgate_core::model::Outcome;
 use rollgate_expr::{Expr, ExprKind, LogicOp, Observation, Scope, Truth, Type};
 use rollgate_metrics::SufficientStats;
 use serde::{Deserialize, Serialize};
@@ -10,18 +11,6 @@ use crate::document::{RolloutMetrics, cohort_of};
 use crate::format::{confidence, p_value, thousands};
 use crate::spec::{Analysis, CheckedCondition};
 use crate::values::{IntervalEnv, MetricReading};
-
-/// Pass, fail or undecided.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    /// The failure condition is confidently false.
-    Pass,
-    /// The failure condition confidently holds.
-    Fail,
-    /// Not enough data or evidence either way: hold.
-    Inconclusive,
-}
 
 /// The verdict on one condition at one look, with the numbers that produced it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -15,9 +15,11 @@ mod values;
 mod verdict;
 
 pub use comparison::{ComparisonVerdict, Margin, Method};
-pub use condition::{ConditionVerdict, Effect, Outcome};
+pub use condition::{ConditionVerdict, Effect};
 pub use document::{CohortMetrics, RolloutMetrics, cohort_of};
 pub use spec::{Analysis, AnalysisSpec, CheckedCondition, ConditionSpec, SrmPolicy};
 pub use srm::{SrmCheck, cohort_sizes, srm_check};
 pub use values::{MetricReading, interval};
 pub use verdict::{Counts, RolloutVerdict, Tracker, analyze};
+// A core type, shared with the controller (which must not depend on this crate).
+pub use rollgate_core::model::Outcome;

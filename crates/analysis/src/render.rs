@@ -2,18 +2,10 @@
 
 use std::fmt;
 
-use crate::condition::{ConditionVerdict, Outcome};
-use crate::verdict::RolloutVerdict;
+use rollgate_core::model::Outcome;
 
-impl fmt::Display for Outcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(match self {
-            Outcome::Pass => "PASS",
-            Outcome::Fail => "FAIL",
-            Outcome::Inconclusive => "INCONCLUSIVE",
-        })
-    }
-}
+use crate::condition::ConditionVerdict;
+use crate::verdict::RolloutVerdict;
 
 /// `FAIL  errors  <reason>` (non-critical conditions are marked).
 impl fmt::Display for ConditionVerdict {
@@ -22,7 +14,9 @@ impl fmt::Display for ConditionVerdict {
         write!(
             f,
             "{:<12}  {}{note}: {}",
-            self.outcome, self.name, self.reason
+            shout(self.outcome),
+            self.name,
+            self.reason
         )
     }
 }
@@ -33,7 +27,10 @@ impl fmt::Display for RolloutVerdict {
         writeln!(
             f,
             "rollout {} at {}: {} — {}",
-            self.rollout, self.weight, self.outcome, self.reason
+            self.rollout,
+            self.weight,
+            shout(self.outcome),
+            self.reason
         )?;
         if self.escalate {
             writeln!(f, "  (inconclusive limit exceeded: needs a person)")?;
@@ -43,5 +40,14 @@ impl fmt::Display for RolloutVerdict {
         }
         let srm = if self.srm.alarm { "ALARM" } else { "ok" };
         write!(f, "  {srm:<12}  sample ratio: {}", self.srm.reason)
+    }
+}
+
+/// An outcome in capitals, to stand out in a terminal: `PASS`, `FAIL`, `INCONCLUSIVE`.
+fn shout(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Pass => "PASS",
+        Outcome::Fail => "FAIL",
+        Outcome::Inconclusive => "INCONCLUSIVE",
     }
 }

@@ -4,9 +4,10 @@
 use std::collections::BTreeMap;
 
 use rollgate_core::Ppm;
+use rollgate_core::model::Outcome;
 use serde::{Deserialize, Serialize};
 
-use crate::condition::{ConditionVerdict, Outcome};
+use crate::condition::ConditionVerdict;
 use crate::document::RolloutMetrics;
 use crate::spec::{Analysis, SrmPolicy};
 use crate::srm::{SrmCheck, srm_check};

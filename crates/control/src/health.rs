@@ -18,7 +18,7 @@
 //! user's choice). A canary whose point estimate is on the wrong side of a threshold but not
 //! yet confidently holds: it neither advances nor rolls back until the evidence decides.
 
-use rollgate_analysis::{Outcome as Verdict, RolloutVerdict};
+use rollgate_analysis::RolloutVerdict;
 use rollgate_controller::{Health, Outcome};
 use rollgate_core::model::UnixMillis;
 
@@ -36,30 +36,28 @@ pub struct Evidence {
 /// The controller's health from the configured verdict and the point-estimate verdict.
 pub fn health(verdict: &RolloutVerdict, point: &RolloutVerdict, evidence: Evidence) -> Health {
     let (outcome, reason) = match verdict.outcome {
-        Verdict::Fail => (Outcome::Fail, verdict.reason.clone()),
-        Verdict::Pass => (Outcome::Pass, verdict.reason.clone()),
-        Verdict::Inconclusive if passes_on_points(verdict, point) => (
+        Outcome::Inconclusive if passes_on_points(verdict, point) => (
             Outcome::Pass,
             format!(
                 "all critical conditions pass on point estimates (confident bounds not tight yet: {})",
                 verdict.reason
             ),
         ),
-        Verdict::Inconclusive => (Outcome::Inconclusive, verdict.reason.clone()),
+        confident => (confident, verdict.reason.clone()),
     };
     let failing_condition = (outcome == Outcome::Fail)
         .then(|| {
             verdict
                 .conditions
                 .iter()
-                .find(|c| c.critical && c.outcome == Verdict::Fail)
+                .find(|c| c.critical && c.outcome == Outcome::Fail)
                 .map(|c| c.name.clone())
         })
         .flatten();
     let degraded = verdict
         .conditions
         .iter()
-        .find(|c| !c.critical && c.outcome == Verdict::Fail)
+        .find(|c| !c.critical && c.outcome == Outcome::Fail)
         .map(|c| format!("{}: {}", c.name, c.reason));
     Health {
         window_end: evidence.window_end,
@@ -83,7 +81,7 @@ fn passes_on_points(verdict: &RolloutVerdict, point: &RolloutVerdict) -> bool {
         .conditions
         .iter()
         .any(|c| c.critical && c.waiting_for_data);
-    !waiting && point.outcome == Verdict::Pass
+    !waiting && point.outcome == Outcome::Pass
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use rollgate_analysis::{RolloutMetrics, analyze};
 use rollgate_controller::{Health, RolloutState, Strategy};
-use rollgate_core::model::{Phase, UnixMillis};
+use rollgate_core::model::{Outcome, Phase, UnixMillis};
 use rollgate_core::{Cohort, Ppm};
 use rollgate_metrics::Window;
 use rollgate_store::RolloutRecord;
@@ -67,7 +67,7 @@ impl ControlPlane {
             window_end: to,
             outcome: match health.1.as_ref() {
                 Some(v) => v.outcome,
-                None => rollgate_analysis::Outcome::Pass,
+                None => Outcome::Pass,
             },
             health: health.0.outcome,
             reason: health.0.reason.clone(),

@@ -2,7 +2,6 @@
 //! breaker), pages of decisions, services, and the reports of ticks, restores and reloads.
 //! Every type serialises to the JSON the API returns.
 
-use rollgate_analysis::Outcome as Verdict;
 use rollgate_controller::{Draining, Hold, Outcome, Pause, RolloutState};
 use rollgate_core::Ppm;
 use rollgate_core::model::{DecisionRecord, Phase, UnixMillis};
@@ -74,7 +73,7 @@ pub struct VerdictSummary {
     /// End of the last window it read.
     pub window_end: UnixMillis,
     /// The analysis' outcome (confident).
-    pub outcome: Verdict,
+    pub outcome: Outcome,
     /// What the controller acted on: `pass` also when the point estimates pass while the
     /// confident bounds are still loose.
     pub health: Outcome,

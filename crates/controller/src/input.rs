@@ -4,20 +4,8 @@
 use std::fmt;
 
 use rollgate_core::Ppm;
-use rollgate_core::model::UnixMillis;
+use rollgate_core::model::{Outcome, UnixMillis};
 use serde::{Deserialize, Serialize};
-
-/// The verdict of one analysis window.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    /// Every critical condition holds with enough evidence.
-    Pass,
-    /// A critical condition fails with enough evidence.
-    Fail,
-    /// Not enough evidence either way: hold.
-    Inconclusive,
-}
 
 /// The analysis of one window, as the controller needs it. The runtime fills it from the
 /// analysis verdict; the controller never computes statistics itself.
@@ -155,16 +143,6 @@ impl Command {
 impl fmt::Display for Command {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-
-impl fmt::Display for Outcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Outcome::Pass => "pass",
-            Outcome::Fail => "fail",
-            Outcome::Inconclusive => "inconclusive",
-        })
     }
 }
 

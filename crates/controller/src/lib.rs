@@ -22,7 +22,7 @@ mod strategy;
 mod tick;
 
 pub use command::{CommandError, apply_command};
-pub use input::{Command, Health, Observation, Outcome};
+pub use input::{Command, Health, Observation};
 pub use output::{Effect, Notification, NotificationKind, Transition};
 pub use plan::{Limits, RollbackMode, RolloutIds, RolloutPlan};
 pub use reconcile::reconcile;
@@ -33,3 +33,6 @@ pub use spec::{
 };
 pub use state::{Draining, Hold, HoldKind, Pause, PauseKind, RolloutState};
 pub use strategy::{Exponential, Linear, Pid, PidOutput, PidState, StepPlan, Steps, Strategy};
+// The verdict `Health` carries: a core type, so the analysis shares it without this crate
+// depending on the analysis.
+pub use rollgate_core::model::Outcome;

@@ -1,6 +1,6 @@
-//! Domain records shared by the controller, the store and the API: version snapshots,
-//! rollout phases, actors and the decision audit log. Plain data, no behaviour beyond
-//! naming and small invariants.
+//! Domain records shared by the analysis, the controller, the store and the API: version
+//! snapshots, rollout phases, actors, analysis outcomes and the decision audit log. Plain data,
+//! no behaviour beyond naming and small invariants.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -161,6 +161,39 @@ impl Action {
 }
 
 impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What an analysis concluded, about one condition, a whole rollout or one window: the analysis
+/// judges it, the controller acts on it, decisions and the API report it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The failure condition is confidently false (for a rollout: every critical condition).
+    Pass,
+    /// The failure condition confidently holds (for a rollout: a critical condition).
+    Fail,
+    /// Not enough data or evidence either way: hold.
+    Inconclusive,
+}
+
+impl Outcome {
+    /// Every outcome.
+    pub const ALL: [Outcome; 3] = [Outcome::Pass, Outcome::Fail, Outcome::Inconclusive];
+
+    /// The name used in the API, decisions and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::Fail => "fail",
+            Outcome::Inconclusive => "inconclusive",
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }

@@ -3,7 +3,7 @@
 use rollgate_control::{RolloutView, VerdictSummary};
 use rollgate_controller::{Draining, Hold, Pause};
 use rollgate_core::Ppm;
-use rollgate_core::model::{Phase, UnixMillis};
+use rollgate_core::model::{Outcome, Phase, UnixMillis};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -81,11 +81,11 @@ pub struct VerdictDto {
     pub window_end: UnixMillis,
     /// The analysis' confident outcome.
     #[schema(value_type = OutcomeSchema)]
-    pub outcome: rollgate_analysis::Outcome,
+    pub outcome: Outcome,
     /// What the controller acted on (`pass` also when point estimates pass and confident
     /// bounds are still loose).
     #[schema(value_type = OutcomeSchema)]
-    pub health: rollgate_controller::Outcome,
+    pub health: Outcome,
     /// One line with the numbers.
     pub reason: String,
     /// The analysis asks for a person.
