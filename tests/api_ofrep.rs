@@ -6,16 +6,13 @@
 //! `ROLLGATE_PYTHON` variable (`.ci/run` creates one in a virtual environment).
 #![allow(clippy::unwrap_used)]
 
-#[path = "support/cli.rs"]
-mod cli;
-#[allow(dead_code)]
-#[path = "support/serve.rs"]
-mod serve;
+mod support;
 
 use std::collections::BTreeMap;
 use std::process::Command;
 
 use serde_json::Value;
+use support::{cli, serve};
 
 const UNITS: usize = 1000;
 

@@ -5,19 +5,17 @@
 //! Needs Node.js (`node` on the PATH, or `ROLLGATE_NODE`); `.ci/run` installs it.
 #![allow(clippy::unwrap_used)]
 
-#[path = "support/cli.rs"]
-mod cli;
-#[allow(dead_code)]
-#[path = "support/serve.rs"]
-mod serve;
+mod support;
 
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use support::{cli, config, serve};
+
 const UNITS: u32 = 20;
 
 fn config_text() -> String {
-    cli::shop_config(
+    config::api(
         r#"ingest_key_env = "CARGO_PKG_NAME""#,
         r#"
 [[metrics]]

@@ -7,20 +7,17 @@
 //! server it starts.
 #![allow(clippy::unwrap_used)]
 
-#[path = "support/cli.rs"]
-mod cli;
-#[allow(dead_code)]
-#[path = "support/serve.rs"]
-mod serve;
+mod support;
 
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use support::{cli, config, serve};
 
 const INGEST_KEY: &str = env!("CARGO_PKG_NAME");
 
 fn config_text() -> String {
-    cli::shop_config(
+    config::api(
         r#"
 max_event_batch_bytes = 2048
 max_event_batch_events = 20
@@ -143,7 +140,7 @@ async fn the_api_of_a_real_server() {
         )
         .await;
     assert_eq!(wrong.0, 401);
-    let logs = server.logs();
+    let logs = server.proc.logs();
     assert!(
         logs.contains("authentication failed") && logs.contains("unknown_or_revoked"),
         "{logs}"

@@ -4,16 +4,13 @@
 //! with the token's name.
 #![allow(clippy::unwrap_used)]
 
-#[path = "support/cli.rs"]
-mod cli;
-#[allow(dead_code)]
-#[path = "support/serve.rs"]
-mod serve;
+mod support;
 
-use cli::{offline_token, rollgate};
+use support::cli::{offline_token, rollgate};
+use support::{config, serve};
 
 fn config_text() -> String {
-    cli::shop_config("", "")
+    config::api("", "")
 }
 
 const ROLLOUT: &str = r#"

@@ -2,10 +2,9 @@
 //! 1 fail, 3 inconclusive, 2 unusable input), offline `token` management, `completions`.
 #![allow(clippy::unwrap_used)]
 
-#[path = "support/cli.rs"]
-mod cli;
+mod support;
 
-use cli::{offline_token, rollgate};
+use support::cli::{offline_token, rollgate};
 
 fn sample() -> String {
     format!(

@@ -6,9 +6,10 @@
 
 mod support;
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use support::process::{Proc, rollgate};
 use support::serve::Serve;
 use support::upstream::Upstream;
 
@@ -57,13 +58,13 @@ async fn sighup_adds_a_service_and_keeps_the_rollout() {
     // The new file also asks for 90%: the stored rollout keeps its 30%.
     let changed = text.replace("weight = \"30%\"", "weight = \"90%\"") + &blog(&b1.endpoint());
     support::config::write(&path, &changed);
-    serve.signal("HUP");
+    serve.proc.signal("HUP");
     let start = Instant::now();
     while served_by("blog.test", "u".into()).await != "b1" {
         assert!(
             start.elapsed() < Duration::from_secs(10),
             "blog not routed after the reload\n{}",
-            serve.logs()
+            serve.proc.logs()
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -91,51 +92,23 @@ fn rollgate_control_runs_alone_and_stops_on_sigterm() {
     )
     .unwrap();
     let ready = dir.path().join("ready.json");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rollgate"))
-        .args(["control", "--config"])
-        .arg(&path)
-        .arg("--data-dir")
-        .arg(dir.path().join("data"))
-        .args(["--api-listen", "127.0.0.1:0", "--ready-file"])
-        .arg(&ready)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    let doc: serde_json::Value = loop {
-        if let Some(doc) = std::fs::read_to_string(&ready)
-            .ok()
-            .and_then(|t| serde_json::from_str(&t).ok())
-        {
-            break doc;
-        }
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "rollgate control exited"
-        );
-        assert!(start.elapsed() < Duration::from_secs(30), "not ready");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let mut control = Proc::spawn(
+        rollgate()
+            .args(["control", "--config"])
+            .arg(&path)
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .args(["--api-listen", "127.0.0.1:0", "--ready-file"])
+            .arg(&ready),
+        dir.path().join("control.log"),
+        Stdio::null(),
+    );
+    let doc = control.ready(&ready, Duration::from_secs(30));
     let api: std::net::SocketAddr = doc["api"].as_str().unwrap().parse().unwrap();
     assert!(std::net::TcpStream::connect(api).is_ok());
     assert!(dir.path().join("data/rollgate.db").exists());
-    let killed = Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "still running after SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    assert!(status.success(), "{status}");
+    let status = control
+        .stop(Duration::from_secs(10))
+        .expect("still running after SIGTERM");
+    assert!(status.success(), "{status}\n{}", control.logs());
 }

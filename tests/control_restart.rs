@@ -62,7 +62,7 @@ async fn load_until(
             "rollout stuck at {} {}\n{}",
             r.phase,
             r.weight,
-            serve.logs()
+            serve.proc.logs()
         );
     }
 }
@@ -86,7 +86,7 @@ async fn kill_9_mid_rollout_resumes_from_the_same_step_without_losing_decisions(
     })
     .await;
     let state_before: serde_json::Value = before.state.clone();
-    first.kill9();
+    first.proc.kill9();
     let store = SqliteStore::open(data.join("rollgate.db")).unwrap();
     let decisions_before = store
         .list_decisions(&DecisionQuery::for_rollout("shop-v2"))

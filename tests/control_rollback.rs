@@ -81,7 +81,7 @@ async fn a_failing_canary_is_rolled_back_within_ten_seconds() {
     assert!(
         took < Duration::from_secs(10),
         "rollback took {took:?}\n{}",
-        serve.logs()
+        serve.proc.logs()
     );
 
     // Afterwards everyone is on stable.
@@ -94,11 +94,12 @@ async fn a_failing_canary_is_rolled_back_within_ten_seconds() {
     );
 
     // SIGTERM: drain and exit 0.
-    serve.signal("TERM");
+    serve.proc.signal("TERM");
     let status = serve
+        .proc
         .wait(Duration::from_secs(20))
         .expect("exited after SIGTERM");
-    assert!(status.success(), "{status}\n{}", serve.logs());
+    assert!(status.success(), "{status}\n{}", serve.proc.logs());
 
     // The decision names the condition and its numbers.
     let store = SqliteStore::open(serve.store_path()).unwrap();

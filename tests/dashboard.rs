@@ -20,8 +20,6 @@ mod support;
 
 #[path = "dashboard/browser.rs"]
 mod browser;
-#[path = "support/cli.rs"]
-mod cli;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -31,9 +29,9 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, Locator};
 use serde_json::{Value, json};
-use support::load;
 use support::serve::Serve;
 use support::upstream::Upstream;
+use support::{cli, load};
 
 const CONFIG: &str = r#"
 [edge]

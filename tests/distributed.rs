@@ -13,16 +13,10 @@
 //! 5. etcd comes back, the canary starts failing, and it is rolled back on all three edges.
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 #[path = "distributed/cluster.rs"]
 mod cluster;
-#[allow(dead_code)]
-#[path = "support/config.rs"]
-mod config;
-#[allow(dead_code)]
-#[path = "support/load.rs"]
-mod load;
-#[path = "support/upstream.rs"]
-mod upstream;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -34,7 +28,8 @@ use rollgate_core::{Ppm, RoutingSpec};
 use rollgate_etcd::{ClusterKeys, Etcd, EtcdConfig, EtcdStore, LocalEtcd, leader_info};
 use rollgate_store::{Role, Store};
 use serde_json::{Value, json};
-use upstream::Upstream;
+use support::upstream::Upstream;
+use support::{config, load};
 
 const ROLLOUT: &str = "shop-v2";
 
@@ -235,7 +230,7 @@ async fn versions_of(http: &reqwest::Client, edge: &Edge, users: &[String]) -> V
             .send()
             .await
             .unwrap();
-        assert_eq!(r.status(), 200, "{}", edge.logs());
+        assert_eq!(r.status(), 200, "{}", edge.proc.logs());
         out.push(r.headers()["x-version"].to_str().unwrap().to_owned());
     }
     out
@@ -264,7 +259,7 @@ async fn many_edges_one_brain() {
     let mut c1 = Control::start(dir.path(), &config_path, &url, "control-1");
     let deadline = Instant::now() + Duration::from_secs(15);
     while leader(&client).await.as_deref() != Some(c1.id.as_str()) {
-        assert!(Instant::now() < deadline, "no leader:\n{}", c1.logs());
+        assert!(Instant::now() < deadline, "no leader:\n{}", c1.proc.logs());
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let c2 = Control::start(dir.path(), &config_path, &url, "control-2");
@@ -384,10 +379,14 @@ async fn many_edges_one_brain() {
     )
     .await;
     let (killed, killed_ms) = (Instant::now(), rollgate_control::system_now());
-    c1.proc().kill9();
+    c1.proc.kill9();
     let deadline = Instant::now() + Duration::from_secs(15);
     while leader(&client).await.as_deref() != Some(c2.id.as_str()) {
-        assert!(Instant::now() < deadline, "no handover:\n{}", c2.logs());
+        assert!(
+            Instant::now() < deadline,
+            "no handover:\n{}",
+            c2.proc.logs()
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     println!(
@@ -463,7 +462,10 @@ async fn many_edges_one_brain() {
         );
     }
     assert!(
-        edges[2].proc().terminate(Duration::from_secs(15)),
+        edges[2]
+            .proc
+            .stop(Duration::from_secs(15))
+            .is_some_and(|s| s.success()),
         "pop-c drains and exits 0"
     );
     edges[2] = Edge::start(dir.path(), &url, "pop-c");
@@ -501,7 +503,7 @@ async fn many_edges_one_brain() {
         assert!(
             Instant::now() < deadline,
             "cluster not back after etcd restarted:\n{}",
-            c2.logs()
+            c2.proc.logs()
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }

@@ -87,7 +87,7 @@ async fn reloads_under_continuous_load_drop_no_request_and_bad_configs_are_rejec
             &s.edge.config,
             &s.config(if round % 2 == 0 { "100%" } else { "0%" }, None, ""),
         );
-        s.edge.signal("HUP");
+        s.edge.proc.signal("HUP");
         tokio::time::sleep(Duration::from_millis(150)).await;
     }
     // A broken file: rejected with its errors logged, the last good table keeps serving.
@@ -96,7 +96,7 @@ async fn reloads_under_continuous_load_drop_no_request_and_bad_configs_are_rejec
         &s.config("0%", None, "")
             .replace("name = \"v2\"", "name = \"v 2\""),
     );
-    s.edge.signal("HUP");
+    s.edge.proc.signal("HUP");
     tokio::time::sleep(Duration::from_millis(300)).await;
     running.store(false, Ordering::Relaxed);
     load.join_all().await;
@@ -114,7 +114,7 @@ async fn reloads_under_continuous_load_drop_no_request_and_bad_configs_are_rejec
         s.edge.swaps().await >= before + 5,
         "the reloads did not happen"
     );
-    let logs = s.edge.logs();
+    let logs = s.edge.proc.logs();
     assert!(logs.contains("new configuration rejected"), "{logs}");
     assert!(
         logs.contains("services[0].versions[1].name"),
@@ -134,7 +134,7 @@ async fn reloads_under_continuous_load_drop_no_request_and_bad_configs_are_rejec
     assert!(
         s.edge.swapped_since(n).await,
         "a file change did not reload: {}",
-        s.edge.logs()
+        s.edge.proc.logs()
     );
     let r = get(&client, &s.edge.url("/"), "after").await;
     assert_eq!(r.headers()["x-version"], "v2");
@@ -152,7 +152,7 @@ async fn streaming_100_mb_each_way_keeps_the_proxy_memory_bounded() {
             .await
             .unwrap();
     }
-    let baseline = s.edge.memory_kb("VmHWM");
+    let baseline = s.edge.proc.memory_kb("VmHWM");
     const SIZE: u64 = 100 * 1024 * 1024;
 
     let mut r = get(&client, &s.edge.url(&format!("/bytes/{SIZE}")), "m").await;
@@ -173,7 +173,7 @@ async fn streaming_100_mb_each_way_keeps_the_proxy_memory_bounded() {
         .unwrap();
     assert_eq!(r.text().await.unwrap().trim(), SIZE.to_string());
 
-    let peak = s.edge.memory_kb("VmHWM");
+    let peak = s.edge.proc.memory_kb("VmHWM");
     let growth_mb = (peak.saturating_sub(baseline)) as f64 / 1024.0;
     eprintln!(
         "proxy VmHWM: baseline {baseline} kB, after 2 x 100 MB {peak} kB (+{growth_mb:.1} MB)"
@@ -193,7 +193,7 @@ async fn sigterm_drains_requests_in_flight_and_exits_0() {
         (r.status().as_u16(), r.text().await.unwrap())
     });
     tokio::time::sleep(Duration::from_millis(200)).await;
-    s.edge.signal("TERM");
+    s.edge.proc.signal("TERM");
     let (status, body) = slow.await.unwrap();
     assert_eq!(
         (status, body.trim()),
@@ -202,7 +202,12 @@ async fn sigterm_drains_requests_in_flight_and_exits_0() {
     );
     let exit = s
         .edge
+        .proc
         .wait(Duration::from_secs(10))
         .expect("rollgate did not exit after SIGTERM");
-    assert!(exit.success(), "exit status {exit:?}: {}", s.edge.logs());
+    assert!(
+        exit.success(),
+        "exit status {exit:?}: {}",
+        s.edge.proc.logs()
+    );
 }

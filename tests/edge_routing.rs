@@ -7,7 +7,7 @@ mod support;
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use support::process::Edge;
+use support::edge::Edge;
 use support::shop::ShopEdge;
 
 /// The version each of users `u0 … u{n-1}` gets, asked by 8 concurrent keep-alive clients.

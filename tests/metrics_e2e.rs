@@ -19,44 +19,29 @@
 //! loopback) is far below the 0.2% left beside the sketch's 0.78%.
 #![allow(clippy::unwrap_used)]
 
-// The shared helpers this test needs, by path: the rest of `support` belongs to other tests.
-#[allow(dead_code)]
-#[path = "support/config.rs"]
-mod config;
-#[allow(dead_code)]
-#[path = "support/process.rs"]
-mod process;
-#[path = "support/recording.rs"]
-mod recording;
-#[allow(dead_code)]
-#[path = "support/serve.rs"]
-mod serve;
-#[path = "support/cli.rs"]
-mod tokens;
+mod support;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-use config::{shop, write};
-use recording::{Recording, Seen, class, drive, exact_quantile, plan, served_as, served_counts};
 use rollgate_analysis::RolloutMetrics;
 use rollgate_core::Cohort;
 use rollgate_metrics::{LATENCY_BUCKETS_US, SufficientStats};
-use serve::Serve;
+use support::cli::offline_token;
+use support::config::{shop, write};
+use support::edge::Edge;
+use support::process::now_ms;
+use support::recording::{
+    Recording, Seen, class, drive, exact_quantile, plan, served_as, served_counts,
+};
+use support::serve::Serve;
 
 /// A breaker that never opens: every 503 must stay on the version that answered it.
 const BREAKER: &str = r#"breaker = { consecutive_failures = 1000, error_ratio = "100%" }"#;
 
 /// One `/metrics` sample: name, labels, value.
 type Line = (String, BTreeMap<String, String>, f64);
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
 
 /// Parses the Prometheus text format (label values here need no escapes).
 fn parse(text: &str) -> Vec<Line> {
@@ -165,7 +150,7 @@ fn latencies(
 async fn edge_metrics_count_every_request_exactly() {
     const N: usize = 600;
     let (v1, v2, _dir, config) = setup().await;
-    let edge = process::Edge::start(&config);
+    let edge = Edge::start(&config);
     let plan = plan(N, &[0, 3, 8, 20, 40, 70]);
     let seen = drive(&edge.url(""), &plan, 32).await;
     assert!(
@@ -184,7 +169,7 @@ async fn edge_metrics_count_every_request_exactly() {
         total(&lines, "rollgate_requests_total", &[]),
         N as f64,
         "{}",
-        edge.logs()
+        edge.proc.logs()
     );
     let users: Vec<String> = plan.iter().map(|p| p.user.clone()).collect();
     let latencies = latencies(&v1, &v2, &seen, &users);
@@ -268,7 +253,7 @@ async fn rollout_metrics(server: &Serve, token: &str, from: i64, to: i64) -> Rol
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), 200, "{}", server.logs());
+    assert_eq!(response.status(), 200, "{}", server.proc.logs());
     serde_json::from_slice(&response.bytes().await.unwrap()).unwrap()
 }
 
@@ -278,7 +263,7 @@ async fn windows_and_the_sketch_count_every_request_exactly() {
     const CONCURRENCY: usize = 200;
     let (v1, v2, dir, config) = setup().await;
     let data = dir.path().join("data");
-    let token = tokens::offline_token(&data, "metrics-e2e", "viewer");
+    let token = offline_token(&data, "metrics-e2e", "viewer");
     let server = Serve::start(&config, &data);
 
     let from = now_ms() / 1000 * 1000;
@@ -388,7 +373,7 @@ async fn windows_and_the_sketch_count_every_request_exactly() {
         sum,
         N as u64,
         "every request is in the windows once: {}",
-        server.logs()
+        server.proc.logs()
     );
     // Nothing more arrives later: the range after `to` is empty.
     let later = rollout_metrics(&server, &token, to, to + 60_000).await;

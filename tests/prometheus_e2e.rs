@@ -8,31 +8,15 @@
 //! Prometheus (by PID) in a temporary directory on an ephemeral 127.0.0.1 port.
 #![allow(clippy::unwrap_used)]
 
-// The shared helpers this test needs, by path: the rest of `support` belongs to other tests.
-#[allow(dead_code)]
-#[path = "support/config.rs"]
-mod config;
-#[allow(dead_code)]
-#[path = "support/process.rs"]
-mod process;
-#[path = "support/recording.rs"]
-mod recording;
-#[allow(dead_code)]
-#[path = "support/serve.rs"]
-mod serve;
-#[path = "support/cli.rs"]
-mod tokens;
+mod support;
 
 use std::collections::BTreeMap;
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-use config::{shop, write};
-use process::Edge;
-use recording::{Recording, class, drive, plan, served_counts};
 use rollgate_analysis::RolloutMetrics;
 use rollgate_config::PrometheusSpec;
 use rollgate_control::{MetricProvider, MetricQuery};
@@ -40,7 +24,12 @@ use rollgate_core::{Cohort, DurationSpec, Ppm};
 use rollgate_metrics::{Catalog, SufficientStats};
 use rollgate_prometheus::PrometheusProvider;
 use serde_json::Value;
-use serve::Serve;
+use support::cli::offline_token;
+use support::config::{shop, write};
+use support::edge::Edge;
+use support::process::{Proc, free_port, now_ms};
+use support::recording::{Recording, class, drive, plan, served_counts};
+use support::serve::Serve;
 
 /// The scrape job, matched by the provider's configured matchers.
 const JOB: &str = "rollgate-edge";
@@ -56,7 +45,7 @@ const SLEEPS: [u64; 7] = [0, 6, 14, 30, 60, 140, 160];
 
 /// A Prometheus server of this test: its own config, data directory and port.
 struct Prometheus {
-    child: Child,
+    proc: Proc,
     url: String,
     dir: tempfile::TempDir,
 }
@@ -92,7 +81,7 @@ impl Prometheus {
             ),
         )
         .unwrap();
-        let log = std::fs::File::create(dir.path().join("prometheus.log")).unwrap();
+        let log = dir.path().join("prometheus.log");
         let child = Command::new("prometheus")
             .arg(format!("--config.file={}", config.display()))
             .arg(format!(
@@ -101,18 +90,18 @@ impl Prometheus {
             ))
             .arg(format!("--web.listen-address=127.0.0.1:{port}"))
             .stdout(Stdio::null())
-            .stderr(log)
+            .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .expect("run prometheus (Debian package `prometheus`)");
         let mut p = Prometheus {
-            child,
+            proc: Proc::new(child, log),
             url: format!("http://127.0.0.1:{port}"),
             dir,
         };
         let started = Instant::now();
         while started.elapsed() < Duration::from_secs(30) {
-            if p.child.try_wait().unwrap().is_some() {
-                eprintln!("Prometheus exited early:\n{}", p.log());
+            if p.proc.exited().is_some() {
+                eprintln!("Prometheus exited early:\n{}", p.proc.logs());
                 return None;
             }
             let ready = reqwest::get(format!("{}/-/ready", p.url)).await;
@@ -121,11 +110,7 @@ impl Prometheus {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("Prometheus not ready after 30 s:\n{}", p.log());
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("prometheus.log")).unwrap_or_default()
+        panic!("Prometheus not ready after 30 s:\n{}", p.proc.logs());
     }
 
     /// Evaluates `promql` at `at` (Unix seconds), straight through the HTTP API: the result
@@ -162,28 +147,15 @@ impl Prometheus {
         }
         panic!(
             "no scrape of the edge after {after} within 20 s:\n{}",
-            self.log()
+            self.proc.logs()
         );
     }
 
     /// Stops the server: SIGTERM by PID, then SIGKILL if it has not exited within 10 s.
     fn stop(&mut self) {
-        if self.child.try_wait().unwrap().is_some() {
-            return;
+        if self.proc.stop(Duration::from_secs(10)).is_none() {
+            self.proc.kill9();
         }
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
-        let started = Instant::now();
-        while started.elapsed() < Duration::from_secs(10) {
-            if self.child.try_wait().unwrap().is_some() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -191,22 +163,6 @@ impl Drop for Prometheus {
     fn drop(&mut self) {
         self.stop();
     }
-}
-
-/// A port the OS had free a moment ago.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
 }
 
 /// The value of one vector sample.
@@ -341,7 +297,7 @@ async fn the_prometheus_provider_reports_exact_counts_of_real_traffic() {
     let plan = plan(N, &SLEEPS);
     let (first, second) = plan.split_at(N / 2);
     drive(&edge.url(""), first, 48).await;
-    wait_for_exposed(edge.admin, first.len() as u64, || edge.logs()).await;
+    wait_for_exposed(edge.admin, first.len() as u64, || edge.proc.logs()).await;
     prometheus
         .wait_for_scrape_after(now_ms() as f64 / 1000.0)
         .await;
@@ -355,7 +311,7 @@ async fn the_prometheus_provider_reports_exact_counts_of_real_traffic() {
         seen.iter().zip(second).all(|(s, p)| s.status == p.status),
         "every status came through"
     );
-    wait_for_exposed(edge.admin, N as u64, || edge.logs()).await;
+    wait_for_exposed(edge.admin, N as u64, || edge.proc.logs()).await;
     prometheus
         .wait_for_scrape_after(now_ms() as f64 / 1000.0)
         .await;
@@ -490,7 +446,7 @@ async fn rollgate_serve_judges_its_rollout_on_prometheus() {
     );
     let text = shop(&v1.endpoint(), &v2.endpoint(), "30%", None, BREAKER) + &provider;
     write(&config, &text);
-    let token = tokens::offline_token(&data, "prometheus-e2e", "viewer");
+    let token = offline_token(&data, "prometheus-e2e", "viewer");
     let server = Serve::start(&config, &data);
     let admin = server.admin.unwrap();
     let mut prometheus = Prometheus::start_on(admin, port).await;
@@ -499,7 +455,7 @@ async fn rollgate_serve_judges_its_rollout_on_prometheus() {
     let plan = plan(N, &SLEEPS);
     let seen = drive(&server.url(""), &plan, 48).await;
     assert!(seen.iter().zip(&plan).all(|(s, p)| s.status == p.status));
-    wait_for_exposed(admin, N as u64, || server.logs()).await;
+    wait_for_exposed(admin, N as u64, || server.proc.logs()).await;
     prometheus
         .wait_for_scrape_after(now_ms() as f64 / 1000.0)
         .await;
@@ -535,16 +491,17 @@ async fn rollgate_serve_judges_its_rollout_on_prometheus() {
         assert!(
             started.elapsed() < Duration::from_secs(10),
             "no provider error on the rollout: {view}\n{}",
-            server.logs()
+            server.proc.logs()
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert!(
         server
+            .proc
             .logs()
             .contains("metrics unavailable; the rollout holds"),
         "{}",
-        server.logs()
+        server.proc.logs()
     );
 }
 

@@ -4,7 +4,6 @@
 //! PID: the client's session first (chromedriver quits its Chromium), then every process
 //! chromedriver started, then chromedriver.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -12,6 +11,8 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
+
+use crate::support::process::free_port;
 
 /// A running chromedriver and the profile directory its Chromium uses.
 pub struct Driver {
@@ -134,11 +135,6 @@ fn is_executable(p: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     p.metadata()
         .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-}
-
-fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("a free port");
-    l.local_addr().expect("its address").port()
 }
 
 /// Every process below `pid` (children first listed, then theirs), from `/proc`.

@@ -1,9 +1,8 @@
 //! Running the real `rollgate` binary as a client: arguments, environment, captured output
-//! and exit code. Used by the `cli_*` and `api_*` end-to-end tests with `#[path]`.
-#![allow(dead_code)]
+//! and exit code.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 /// What a run printed and how it ended.
 #[derive(Debug)]
@@ -19,7 +18,7 @@ pub struct Run {
 /// Runs `rollgate ARGS` with `env` set (and `ROLLGATE_TOKEN`/`ROLLGATE_SERVER` cleared unless
 /// given), waiting for it to exit.
 pub fn rollgate(args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rollgate"));
+    let mut cmd = super::process::rollgate();
     cmd.args(args)
         .env_remove("ROLLGATE_TOKEN")
         .env_remove("ROLLGATE_SERVER")
@@ -61,30 +60,6 @@ pub fn offline_token(data_dir: &Path, name: &str, role: &str) -> String {
     );
     assert!(run.stderr.contains("shown once"), "{run:?}");
     secret
-}
-
-/// A `rollgate.toml` for API tests: `[control]` with a 1 s window and the `control` lines, one
-/// service `shop` with versions `v1` and `v2` (nothing needs to listen on their endpoints), then
-/// `rest` (metrics, rollouts, experiments).
-pub fn shop_config(control: &str, rest: &str) -> String {
-    format!(
-        r#"
-[control]
-window = "1s"
-{control}
-
-[[services]]
-name = "shop"
-
-[[services.versions]]
-name = "v1"
-endpoints = ["127.0.0.1:9"]
-
-[[services.versions]]
-name = "v2"
-endpoints = ["127.0.0.1:9"]
-{rest}"#
-    )
 }
 
 impl Run {

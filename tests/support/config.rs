@@ -1,11 +1,20 @@
 //! `rollgate.toml` files for end-to-end tests: one service `shop` with versions `v1`
-//! (stable) and `v2` (canary) and a rollout `shop-v2`.
+//! (stable) and `v2` (canary), and usually a rollout `shop-v2` from one to the other.
 
 use std::path::Path;
 
-/// A config file text. `weight` is the rollout's weight (`"30%"`), `audience` an optional
-/// TOML inline table for `[rollouts.audience]` (`{ header = { name = "X-Beta", equals = "1" } }`),
-/// `service_extra` extra lines in the `[[services]]` table.
+/// The `[[rollouts]]` header of `shop-v2`, from `v1` to `v2`; its other keys follow it.
+const ROLLOUT: &str = r#"[[rollouts]]
+name = "shop-v2"
+service = "shop"
+stable = "v1"
+canary = "v2"
+"#;
+
+/// A config file text for `rollgate edge`. `weight` is the rollout's weight (`"30%"`),
+/// `audience` an optional TOML inline table for `[rollouts.audience]`
+/// (`{ header = { name = "X-Beta", equals = "1" } }`), `service_extra` extra lines in the
+/// `[[services]]` table.
 pub fn shop(
     stable: &str,
     canary: &str,
@@ -14,6 +23,7 @@ pub fn shop(
     service_extra: &str,
 ) -> String {
     let audience = audience.map_or(String::new(), |a| format!("audience = {a}\n"));
+    let versions = versions(stable, canary);
     format!(
         r#"
 [edge]
@@ -26,21 +36,8 @@ name = "shop"
 unit = {{ header = "X-User-Id", cookie = "uid", anonymous_cookie = "rg_uid" }}
 timeouts = {{ connect = "500ms", first_byte = "5s", total = "60s" }}
 {service_extra}
-
-[[services.versions]]
-name = "v1"
-endpoints = ["{stable}"]
-
-[[services.versions]]
-name = "v2"
-endpoints = ["{canary}"]
-
-[[rollouts]]
-name = "shop-v2"
-service = "shop"
-stable = "v1"
-canary = "v2"
-weight = "{weight}"
+{versions}
+{ROLLOUT}weight = "{weight}"
 {audience}"#
     )
 }
@@ -57,6 +54,7 @@ pub fn write(path: &Path, text: &str) {
 /// rollout `shop-v2` from `v1` to `v2` followed by `rollout_tables` (its
 /// `[rollouts.strategy]` and `[rollouts.analysis]`, as TOML).
 pub fn served(stable: &str, canary: &str, rollout_tables: &str) -> String {
+    let versions = versions(stable, canary);
     format!(
         r#"
 [edge]
@@ -68,7 +66,32 @@ window = "1s"
 [[services]]
 name = "shop"
 unit = {{ header = "X-User-Id" }}
+{versions}
+{ROLLOUT}{rollout_tables}"#
+    )
+}
 
+/// A file for API tests: `[control]` with a 1 s window and the `control` lines, the service
+/// `shop` with versions `v1` and `v2` (nothing needs to listen on their endpoints), then
+/// `rest` (metrics, rollouts, experiments).
+pub fn api(control: &str, rest: &str) -> String {
+    let versions = versions("127.0.0.1:9", "127.0.0.1:9");
+    format!(
+        r#"
+[control]
+window = "1s"
+{control}
+
+[[services]]
+name = "shop"
+{versions}{rest}"#
+    )
+}
+
+/// The `[[services.versions]]` tables of `shop`: `v1` at `stable`, `v2` at `canary`.
+fn versions(stable: &str, canary: &str) -> String {
+    format!(
+        r#"
 [[services.versions]]
 name = "v1"
 endpoints = ["{stable}"]
@@ -76,12 +99,6 @@ endpoints = ["{stable}"]
 [[services.versions]]
 name = "v2"
 endpoints = ["{canary}"]
-
-[[rollouts]]
-name = "shop-v2"
-service = "shop"
-stable = "v1"
-canary = "v2"
-{rollout_tables}"#
+"#
     )
 }

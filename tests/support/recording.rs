@@ -2,8 +2,7 @@
 //! (`metrics_e2e.rs`, `prometheus_e2e.rs`): `GET /work/<status>/<sleep ms>` sleeps, answers
 //! `<status>`, and records the cohort the edge assigned (the `x-rollgate-cohort` header it
 //! forwards), the status and how long the upstream itself took. `/healthz` answers 200 and is
-//! not recorded. Include with `#[path = "support/recording.rs"] mod recording;`.
-#![allow(dead_code)]
+//! not recorded.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;

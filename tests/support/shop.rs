@@ -3,7 +3,7 @@
 //! directory.
 
 use super::config::{shop, write};
-use super::process::Edge;
+use super::edge::Edge;
 use super::upstream::Upstream;
 
 /// Two upstreams and an edge routing between them.
@@ -59,11 +59,11 @@ impl ShopEdge {
     pub async fn reload(&self, text: &str) {
         let before = self.edge.swaps().await;
         write(&self.edge.config, text);
-        self.edge.signal("HUP");
+        self.edge.proc.signal("HUP");
         assert!(
             self.edge.swapped_since(before).await,
             "the edge did not reload:\n{}",
-            self.edge.logs()
+            self.edge.proc.logs()
         );
     }
 }
