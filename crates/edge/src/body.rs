@@ -7,10 +7,10 @@ use std::task::{Context, Poll, ready};
 
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
-use hyper::body::Incoming;
-use tokio::time::{Instant, Sleep, sleep_until};
+use tokio::time::Instant;
 
 use crate::exchange::{End, Exchange};
+use crate::wire::ExchangeError;
 
 /// A response body sent by the edge.
 #[derive(Debug)]
@@ -24,15 +24,13 @@ enum Kind {
     Stream(Streaming),
 }
 
-/// An upstream body on its way to the client.
+/// An upstream body on its way to the client, read from the exchange's connection.
 #[derive(Debug)]
 struct Streaming {
-    inner: Incoming,
-    /// The end of the request's total timeout.
+    /// The end of the request's total timeout. The connection's timer is set to it the first
+    /// time the upstream makes the client wait (a body that is ready at once, the common
+    /// case, never needs it).
     deadline: Instant,
-    /// The timer for `deadline`, armed the first time the upstream makes the client wait (a
-    /// body that is ready at once, the common case, never needs one).
-    timer: Option<Pin<Box<Sleep>>>,
     /// Frames since the clock was last compared with `deadline`.
     frames: u32,
     exchange: Exchange,
@@ -43,7 +41,7 @@ struct Streaming {
 pub enum BodyError {
     /// The upstream failed while sending its body.
     #[error("the upstream failed while sending the response body: {0}")]
-    Upstream(#[source] hyper::Error),
+    Upstream(#[source] ExchangeError),
     /// The request's total timeout passed while the body was still streaming.
     #[error("the response took longer than the total timeout")]
     Timeout,
@@ -68,16 +66,15 @@ impl ProxyBody {
         }
     }
 
-    /// The upstream's `body`, cut at `deadline`; `exchange` is settled when it ends.
-    pub(crate) fn stream(inner: Incoming, deadline: Instant, exchange: Exchange) -> ProxyBody {
+    /// The upstream's body on the connection of `exchange`, cut at `deadline`; `exchange` is
+    /// settled when it ends.
+    pub(crate) fn stream(deadline: Instant, exchange: Exchange) -> ProxyBody {
         let mut s = Streaming {
-            inner,
             deadline,
-            timer: None,
             frames: 0,
             exchange,
         };
-        if s.inner.is_end_stream() {
+        if s.exchange.is_end_stream() {
             // Nothing will be polled (HEAD, 204, 304): settle now.
             s.exchange.finish(End::Complete);
         }
@@ -104,7 +101,7 @@ impl Body for ProxyBody {
     fn is_end_stream(&self) -> bool {
         match &self.kind {
             Kind::Full(bytes) => bytes.is_none(),
-            Kind::Stream(s) => s.inner.is_end_stream(),
+            Kind::Stream(s) => s.exchange.is_end_stream(),
         }
     }
 
@@ -112,7 +109,7 @@ impl Body for ProxyBody {
         match &self.kind {
             Kind::Full(Some(b)) => SizeHint::with_exact(b.len() as u64),
             Kind::Full(None) => SizeHint::with_exact(0),
-            Kind::Stream(s) => s.inner.size_hint(),
+            Kind::Stream(s) => s.exchange.size_hint(),
         }
     }
 }
@@ -122,15 +119,9 @@ impl Streaming {
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
-        // The connection feeds `inner`: let it read first.
-        self.exchange.drive(cx);
-        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        let polled = self.exchange.poll_frame(cx);
         if polled.is_pending() {
-            let deadline = self.deadline;
-            let timer = self
-                .timer
-                .get_or_insert_with(|| Box::pin(sleep_until(deadline)));
-            ready!(timer.as_mut().poll(cx));
+            ready!(self.exchange.poll_deadline(self.deadline, cx));
             return self.timed_out();
         }
         match ready!(polled) {
@@ -145,7 +136,7 @@ impl Streaming {
                 if let Some(data) = frame.data_ref() {
                     self.exchange.add_bytes(data.len());
                 }
-                if self.inner.is_end_stream() {
+                if self.exchange.is_end_stream() {
                     self.exchange.finish(End::Complete);
                 }
                 Poll::Ready(Some(Ok(frame)))

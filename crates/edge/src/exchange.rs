@@ -3,14 +3,18 @@
 //! down, a clean keep-alive connection goes back to the pool, and telemetry records it.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::task::{Context, Poll};
 
+use bytes::Bytes;
+use http_body::{Frame, SizeHint};
 use rollgate_metrics::{ErrorSide, RequestRecord};
+use tokio::time::Instant;
 
 use crate::breaker::Outcome;
 use crate::clock::{Arrival, ms_at};
 use crate::pool::Conn;
 use crate::snapshot::{Snapshot, Target};
+use crate::wire::ExchangeError;
 
 /// How a request ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,17 +63,40 @@ impl Exchange {
         self.status = status;
     }
 
-    /// The keep-alive connection the response streams over: driven by the body while it
+    /// The keep-alive connection the response streams over: read by the body while it
     /// streams, handed back to the pool if the response ends cleanly.
     pub(crate) fn set_conn(&mut self, conn: Conn) {
         self.conn = Some(conn);
     }
 
-    /// Drives the upstream connection (see [`crate::conn`]).
-    #[inline]
-    pub(crate) fn drive(&mut self, cx: &mut std::task::Context<'_>) {
-        if let Some(conn) = &mut self.conn {
-            let _ = conn.poll_drive(cx);
+    /// The next frame of the response body, read from the connection.
+    pub(crate) fn poll_frame(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, ExchangeError>>> {
+        match &mut self.conn {
+            Some(conn) => conn.poll_frame(cx),
+            None => Poll::Ready(None),
+        }
+    }
+
+    /// Whether the response body is complete.
+    pub(crate) fn is_end_stream(&self) -> bool {
+        self.conn.as_ref().is_none_or(|c| c.is_end_stream())
+    }
+
+    /// What is known of the response body's length.
+    pub(crate) fn size_hint(&self) -> SizeHint {
+        self.conn
+            .as_ref()
+            .map_or_else(|| SizeHint::with_exact(0), |c| c.size_hint())
+    }
+
+    /// Ready once `deadline` has passed.
+    pub(crate) fn poll_deadline(&mut self, deadline: Instant, cx: &mut Context<'_>) -> Poll<()> {
+        match &mut self.conn {
+            Some(conn) => conn.poll_deadline(deadline, cx),
+            None => Poll::Pending,
         }
     }
 
@@ -90,13 +117,15 @@ impl Exchange {
             End::Upstream => Outcome::Failure,
             End::Downstream => Outcome::Neutral,
         };
-        let ended = Instant::now();
+        let ended = std::time::Instant::now();
         let now = ms_at(ended);
         let version = self.snap.version(self.target.version);
         version.breaker.record(outcome, self.target.probe, now);
         if let Some(endpoint) = version.endpoint(self.target.endpoint) {
             endpoint.end();
-            if let (End::Complete, Some(conn)) = (end, self.conn.take()) {
+            if let (End::Complete, Some(mut conn)) = (end, self.conn.take())
+                && conn.finish()
+            {
                 endpoint.pool.checkin(conn, now);
             }
         }

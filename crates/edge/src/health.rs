@@ -1,21 +1,18 @@
 //! Active health checks: a `GET` of the configured path on every endpoint, every interval,
-//! on a fresh connection (so the check also proves the endpoint accepts connections). One
+//! on a fresh connection (so the check also proves the endpoint accepts connections), spoken
+//! by the same HTTP/1.1 client as the proxied requests. One
 //! task per endpoint, which ends by itself when no snapshot references the endpoint any more.
 
 use std::sync::{Arc, Weak};
 
-use bytes::Bytes;
-use http::header::{HOST, USER_AGENT};
-use http::{HeaderValue, Request};
-use http_body_util::Empty;
-use hyper::client::conn::http1::SendRequest;
+use http::uri::PathAndQuery;
 use rollgate_core::HealthCheckSpec;
 use tokio::sync::mpsc;
-use tokio::time::{MissedTickBehavior, interval, timeout};
+use tokio::time::{Instant, MissedTickBehavior, interval, timeout};
 
-use crate::conn::handshake;
+use crate::conn::UpstreamConn;
 use crate::endpoint::Endpoint;
-use crate::upstream::UpstreamError;
+use crate::wire::RequestBody;
 
 /// The `User-Agent` of health checks, so upstream logs can tell them apart.
 pub const HEALTH_CHECK_USER_AGENT: &str = "rollgate-health-check";
@@ -48,32 +45,32 @@ async fn check_loop(endpoint: Weak<Endpoint>, spec: HealthCheckSpec) {
     }
 }
 
-/// A new connection for one check, driven by a task of its own.
-async fn dial(
-    addr: &str,
-    limit: std::time::Duration,
-) -> Result<SendRequest<Empty<Bytes>>, UpstreamError> {
-    let (tx, conn) = handshake(addr, limit).await?;
-    tokio::spawn(async move {
-        if let Err(e) = conn.await {
-            tracing::debug!(error = %e, "health check connection ended");
-        }
-    });
-    Ok(tx)
-}
-
 /// One check: true when the endpoint answered the path with a 2xx within the timeout.
 pub(crate) async fn check_once(e: &Endpoint, spec: &HealthCheckSpec) -> bool {
     let limit = spec.timeout.get();
+    let Ok(path) = PathAndQuery::try_from(spec.path.as_str()) else {
+        return false;
+    };
     let exchange = async {
-        let mut conn = dial(e.addr(), limit).await.ok()?;
-        let req = Request::get(spec.path.as_str())
-            .header(HOST, HeaderValue::from_str(e.addr()).ok()?)
-            .header(USER_AGENT, HEALTH_CHECK_USER_AGENT)
-            .body(Empty::new())
+        let mut conn = UpstreamConn::open(e.addr(), limit).await.ok()?;
+        let head = conn.head_buf();
+        for part in [
+            "GET ",
+            path.as_str(),
+            " HTTP/1.1\r\nhost: ",
+            e.addr(),
+            "\r\nuser-agent: ",
+            HEALTH_CHECK_USER_AGENT,
+            "\r\n\r\n",
+        ] {
+            head.extend_from_slice(part.as_bytes());
+        }
+        let deadline = Instant::now() + limit;
+        let response = conn
+            .exchange(None, RequestBody::None, false, None, deadline)
+            .await
             .ok()?;
-        let response = conn.send_request(req).await.ok()?;
-        Some(response.status().is_success())
+        Some(response.status.is_success())
     };
     matches!(timeout(limit, exchange).await, Ok(Some(true)))
 }

@@ -7,12 +7,15 @@
 //!
 //! Request path, one file per phase: [`route`](crate::route) → header rewriting
 //! ([`headers`](crate::headers)) → [`forward`](crate::forward) → [`respond`](crate::respond),
-//! with the accounting settled once per request in [`exchange`](crate::exchange).
+//! with the accounting settled once per request in [`exchange`](crate::exchange). Upstream
+//! connections speak HTTP/1.1 through the edge's own client ([`conn`](crate::conn),
+//! [`wire`](crate::wire), [`chunked`](crate::chunked)); clients are served by hyper.
 
 mod admin;
 mod balance;
 mod body;
 mod breaker;
+mod chunked;
 mod clock;
 mod conn;
 mod cookie;
@@ -36,13 +39,13 @@ mod telemetry;
 mod tls;
 mod upstream;
 mod view;
+mod wire;
 mod workers;
 
 pub use body::{BodyError, ProxyBody};
 pub use breaker::BreakerState;
 pub use cookie::{ANONYMOUS_COOKIE_MAX_AGE, MintError, mint_id};
 pub use edge::{BoundEdge, Edge, EdgeError};
-pub use forward::IDEMPOTENCY_KEY;
 pub use headers::{COHORT_REQUEST_HEADER, REROUTED_REQUEST_HEADER, VERSION_REQUEST_HEADER};
 pub use health::HEALTH_CHECK_USER_AGENT;
 pub use reload::{Loader, POLL_INTERVAL, Reloader};
@@ -51,4 +54,5 @@ pub use shared::TableHandle;
 pub use status::{BreakerReport, EndpointReport};
 pub use telemetry::{Telemetry, close_windows};
 pub use tls::{TlsError, TlsFiles};
-pub use upstream::UpstreamError;
+pub use upstream::{IDEMPOTENCY_KEY, UpstreamError};
+pub use wire::ExchangeError;

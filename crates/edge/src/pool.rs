@@ -10,8 +10,9 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use crate::clock::Millis;
 use crate::conn::UpstreamConn;
 
-/// A keep-alive connection to an upstream.
-pub(crate) type Conn = UpstreamConn;
+/// A keep-alive connection to an upstream, boxed: it moves between the pool, the request
+/// and its response body.
+pub(crate) type Conn = Box<UpstreamConn>;
 
 /// Idle connections to one endpoint.
 #[derive(Debug)]
@@ -122,7 +123,7 @@ mod tests {
         assert!(pool.checkout(0).is_none());
         let limit = std::time::Duration::from_secs(1);
         for _ in 0..3 {
-            let conn = Conn::open(&addr.to_string(), limit).await.unwrap();
+            let conn = Box::new(UpstreamConn::open(&addr.to_string(), limit).await.unwrap());
             pool.checkin(conn, 0);
         }
         assert_eq!(
@@ -153,7 +154,7 @@ mod tests {
         let (addr, task) = server().await;
         let pool = IdlePool::new(4, 1_000);
         let limit = std::time::Duration::from_secs(1);
-        let conn = Conn::open(&addr.to_string(), limit).await.unwrap();
+        let conn = Box::new(UpstreamConn::open(&addr.to_string(), limit).await.unwrap());
         pool.checkin(conn, 5_000);
         let fresh = pool.checkout(5_999).expect("still fresh");
         pool.checkin(fresh, 6_000);
@@ -161,8 +162,8 @@ mod tests {
         assert_eq!(pool.idle(), 0);
         // An expired connection at the bottom goes when another one comes back.
         let (a, b) = (
-            Conn::open(&addr.to_string(), limit).await.unwrap(),
-            Conn::open(&addr.to_string(), limit).await.unwrap(),
+            Box::new(UpstreamConn::open(&addr.to_string(), limit).await.unwrap()),
+            Box::new(UpstreamConn::open(&addr.to_string(), limit).await.unwrap()),
         );
         pool.checkin(a, 10_000);
         pool.checkin(b, 11_500);

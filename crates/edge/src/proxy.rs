@@ -1,22 +1,25 @@
-//! The request path, phase by phase: route (decide, breaker, health) → rewrite headers →
-//! forward (with one retry on stable) → respond (tag, stream, account).
+//! The request path, phase by phase: route (decide, breaker, health) → rewrite headers (as
+//! the upstream head is written) → forward (with one retry on stable) → respond (tag,
+//! stream, account).
 
 use std::convert::Infallible;
 use std::sync::Arc;
 
-use http::header::{HOST, HeaderName, HeaderValue};
-use http::{Method, Request, Response, StatusCode, Uri};
+use http::header::HeaderName;
+use http::{Method, Request, Response, StatusCode};
 use hyper::body::Incoming;
 
 use crate::body::ProxyBody;
 use crate::clock::Arrival;
 use crate::cookie;
 use crate::forward::{Failed, forward};
-use crate::headers::{self, Hop};
+use crate::headers::{Hop, Rewrite};
 use crate::respond::{self, Tags, messages};
-use crate::route::{RouteError, Routed, route};
+use crate::route::{Reroute, RouteError, route};
 use crate::shared::Shared;
 use crate::snapshot::Snapshot;
+use crate::upstream::Outgoing;
+use crate::wire::RequestBody;
 
 /// Handles one client request that arrived over `hop`. Never fails: every problem becomes a
 /// response.
@@ -32,7 +35,7 @@ pub(crate) async fn handle(
         let error = StatusCode::METHOD_NOT_ALLOWED;
         return Ok(respond::error(error, messages::NO_CONNECT, Tags::default()));
     }
-    let (mut parts, body) = req.into_parts();
+    let (parts, body) = req.into_parts();
     let routed = match route(&snap, &parts, hop.client_ip, &arrival) {
         Ok(r) => r,
         Err(e) => return Ok(route_error(&snap, e, vh, hop.tls, &arrival)),
@@ -41,13 +44,23 @@ pub(crate) async fn handle(
         .minted
         .as_ref()
         .and_then(|m| cookie::set_cookie(&m.cookie, &m.id, hop.tls));
-    prepare(&mut parts, &snap, &routed, &hop, vh);
+    // Phase 2, header rewriting, happens as the request head is written out.
+    let outgoing = Outgoing {
+        parts: &parts,
+        rewrite: Rewrite {
+            hop: &hop,
+            version_header: vh,
+            version: &snap.version(routed.target.version).header,
+            cohort: routed.cohort.as_str(),
+            rerouted: routed.rerouted.map(Reroute::as_str),
+        },
+        body: RequestBody::of(&parts.method, &parts.headers, &body),
+    };
     let total = snap.services()[routed.target.version.service]
         .timeouts
         .total;
     let deadline = tokio::time::Instant::from_std(arrival.at + total);
-    let req = Request::from_parts(parts, body);
-    let sent = forward(&snap, &routed, req, arrival, deadline).await;
+    let sent = forward(&snap, &routed, outgoing, body, arrival, deadline).await;
     Ok(match sent {
         Ok(f) => {
             let version = Some(&snap.version(f.version).header);
@@ -72,34 +85,6 @@ pub(crate) async fn handle(
             respond::error(error.status(), message, tags)
         }
     })
-}
-
-/// Phase 2: the request as the upstream gets it: origin-form URI, HTTP/1.1, rewritten headers.
-fn prepare(
-    parts: &mut http::request::Parts,
-    snap: &Snapshot,
-    routed: &Routed,
-    hop: &Hop,
-    vh: Option<&HeaderName>,
-) {
-    let authority = match parts.uri.authority() {
-        Some(a) if !parts.headers.contains_key(HOST) => HeaderValue::from_str(a.as_str()).ok(),
-        _ => None,
-    };
-    let host = parts.headers.get(HOST).cloned().or(authority);
-    let version = &snap.version(routed.target.version).header;
-    let cohort = HeaderValue::from_static(routed.cohort.as_str());
-    headers::to_upstream(&mut parts.headers, hop, host.as_ref(), vh, version, &cohort);
-    if let Some(why) = routed.rerouted {
-        headers::set_rerouted(&mut parts.headers, why.as_str());
-    }
-    if parts.uri.scheme().is_some() || parts.uri.authority().is_some() {
-        parts.uri = parts
-            .uri
-            .path_and_query()
-            .map_or_else(|| Uri::from_static("/"), |pq| Uri::from(pq.clone()));
-    }
-    parts.version = http::Version::HTTP_11;
 }
 
 /// The response to a request that could not be routed. A request whose fallback version has

@@ -4,12 +4,11 @@
 
 use http::header::{self, HeaderName, HeaderValue};
 use http::{Response, StatusCode};
-use hyper::body::Incoming;
 use tokio::time::Instant;
 
 use crate::body::ProxyBody;
 use crate::exchange::Exchange;
-use crate::headers;
+use crate::wire::ResponseHead;
 
 /// What the client learns about the version besides the body.
 #[derive(Debug, Default)]
@@ -22,23 +21,26 @@ pub(crate) struct Tags<'a> {
     pub(crate) set_cookie: Option<HeaderValue>,
 }
 
-/// The upstream's response, relayed.
+/// The upstream's response, relayed: its head was already stripped of hop-by-hop headers
+/// and of the upstream's copy of the version header as it was parsed.
 pub(crate) fn relay(
-    upstream: Response<Incoming>,
+    upstream: ResponseHead,
     mut exchange: Exchange,
     deadline: Instant,
     tags: Tags<'_>,
 ) -> Response<ProxyBody> {
-    let (mut head, body) = upstream.into_parts();
-    exchange.set_status(head.status.as_u16());
-    match tags.version {
-        Some(v) => headers::to_client(&mut head.headers, tags.version_header, v),
-        None => headers::strip_hop_by_hop(&mut head.headers),
+    exchange.set_status(upstream.status.as_u16());
+    let mut response = Response::new(ProxyBody::stream(deadline, exchange));
+    *response.status_mut() = upstream.status;
+    *response.headers_mut() = upstream.headers;
+    let h = response.headers_mut();
+    if let (Some(name), Some(v)) = (tags.version_header, tags.version) {
+        h.insert(name.clone(), v.clone());
     }
     if let Some(cookie) = tags.set_cookie {
-        head.headers.append(header::SET_COOKIE, cookie);
+        h.append(header::SET_COOKIE, cookie);
     }
-    Response::from_parts(head, ProxyBody::stream(body, deadline, exchange))
+    response
 }
 
 /// A response of the edge's own: `status` with `message` as a short plain-text body.

@@ -1,20 +1,23 @@
 //! Talking to one upstream endpoint: a pooled keep-alive connection or a new one (within the
 //! connect timeout), then the request, streamed, until the response head arrives (within the
-//! first-byte timeout). A request that never left the edge is handed back, so the caller can
-//! send it elsewhere.
+//! first-byte timeout). A request whose body was not touched is handed back on failure, so
+//! the caller can send it elsewhere.
 
-use std::error::Error as _;
 use std::io;
 use std::time::Duration;
 
-use http::{Request, Response, StatusCode};
+use http::StatusCode;
+use http::request::Parts;
 use hyper::body::Incoming;
-use tokio::time::timeout;
+use tokio::time::Instant;
 
 use crate::clock::{Millis, now_ms};
+use crate::conn::{Failure, UpstreamConn};
 use crate::endpoint::Endpoint;
 use crate::exchange::End;
+use crate::headers::{self, Rewrite};
 use crate::pool::Conn;
+use crate::wire::{ExchangeError, RequestBody, ResponseHead};
 
 /// What went wrong talking to an upstream.
 #[derive(Debug, thiserror::Error)]
@@ -35,14 +38,6 @@ pub enum UpstreamError {
         /// Why.
         source: io::Error,
     },
-    /// The HTTP/1.1 connection could not be set up.
-    #[error("HTTP/1.1 handshake with {addr} failed: {source}")]
-    Handshake {
-        /// The endpoint.
-        addr: String,
-        /// Why.
-        source: hyper::Error,
-    },
     /// The response head did not arrive within the first-byte timeout.
     #[error("{addr} sent no response head within {after:?}")]
     FirstByteTimeout {
@@ -51,24 +46,35 @@ pub enum UpstreamError {
         /// The first-byte timeout.
         after: Duration,
     },
-    /// The exchange failed after the request was sent: reset, closed, malformed response.
+    /// The exchange failed after the connection was made: reset, closed, malformed response.
     #[error("exchange with {addr} failed: {source}")]
     Exchange {
         /// The endpoint.
         addr: String,
         /// Why.
-        source: hyper::Error,
+        source: ExchangeError,
     },
     /// The client's request body failed while it was being forwarded (the client went away).
     #[error("the client's request body failed: {0}")]
     ClientBody(#[source] hyper::Error),
 }
 
-/// A request that could not be sent: `request` is `Some` when none of it left the edge.
+/// The request as it goes out: the client's head, what the edge adds, and how the body is
+/// framed.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Outgoing<'a> {
+    pub(crate) parts: &'a Parts,
+    pub(crate) rewrite: Rewrite<'a>,
+    pub(crate) body: RequestBody,
+}
+
+/// A request that could not be sent.
 #[derive(Debug)]
 pub(crate) struct SendFailure {
     pub(crate) error: UpstreamError,
-    pub(crate) request: Option<Request<Incoming>>,
+    /// `Some` when the request can be sent elsewhere: none of its body was taken (here it
+    /// is, when it has one).
+    pub(crate) resend: Option<Option<Incoming>>,
 }
 
 /// Timeouts of one exchange, already capped by what is left of the total timeout.
@@ -102,32 +108,34 @@ impl UpstreamError {
     pub(crate) fn is_connect(&self) -> bool {
         matches!(
             self,
-            UpstreamError::ConnectTimeout { .. }
-                | UpstreamError::Connect { .. }
-                | UpstreamError::Handshake { .. }
+            UpstreamError::ConnectTimeout { .. } | UpstreamError::Connect { .. }
         )
     }
 }
 
-/// Sends `req` to `endpoint` (`now` is the request's arrival). On success returns the
-/// response head and the connection, which the response body keeps driving while it streams
-/// and which goes back to the pool once the body has ended.
+/// Sends `req` with `body` to `endpoint`, the attempt starting at `start` (`now` on the
+/// edge's clock). `own`: the response header the edge sets (the upstream's copy is dropped).
+/// On success returns the response head and the connection, which the response body reads
+/// while it streams and which goes back to the pool once the body has ended.
 pub(crate) async fn send(
     endpoint: &Endpoint,
-    mut req: Request<Incoming>,
+    req: &Outgoing<'_>,
+    mut body: Option<Incoming>,
     limits: Limits,
+    start: Instant,
     now: Millis,
-) -> Result<(Response<Incoming>, Conn), SendFailure> {
+) -> Result<(ResponseHead, Conn), SendFailure> {
     let mut pooled = endpoint.pool.checkout(now);
+    let head_request = req.parts.method == http::Method::HEAD;
     loop {
         let reused = pooled.is_some();
         let mut conn = match pooled.take() {
             Some(conn) => conn,
             // Boxed: new connections are rare, and the request future stays small without them.
-            None => match Box::pin(Conn::open(endpoint.addr(), limits.connect)).await {
+            None => match Box::pin(UpstreamConn::open(endpoint.addr(), limits.connect)).await {
                 Ok(conn) => {
                     endpoint.connect_succeeded();
-                    conn
+                    Box::new(conn)
                 }
                 Err(error) => {
                     if endpoint.connect_failed(now_ms()) {
@@ -135,50 +143,99 @@ pub(crate) async fn send(
                     }
                     return Err(SendFailure {
                         error,
-                        request: Some(req),
+                        resend: Some(body),
                     });
                 }
             },
         };
-        if reused && !timeout(limits.connect, conn.ready()).await.unwrap_or(false) {
+        if reused && !conn.ready().await {
             // The pooled connection went bad while idle: dial a new one.
             continue;
         }
-        match timeout(limits.first_byte, conn.send(req)).await {
-            Ok(Ok(response)) => return Ok((response, conn)),
-            Ok(Err(mut e)) => match e.take_message() {
-                // Not sent at all (the connection closed under us): once more on a new one.
-                Some(back) if reused => req = back,
-                back => {
-                    return Err(SendFailure {
-                        error: classify(endpoint, e.into_error()),
-                        request: back,
-                    });
-                }
-            },
-            Err(_) => {
-                let error = UpstreamError::FirstByteTimeout {
-                    addr: endpoint.addr().into(),
-                    after: limits.first_byte,
-                };
-                return Err(SendFailure {
-                    error,
-                    request: None,
-                });
-            }
+        headers::write_request(conn.head_buf(), req.parts, &req.rewrite, req.body);
+        // A pooled connection sends at once; a new one may have taken a while to open.
+        let sent = if reused { start } else { Instant::now() };
+        let had_body = body.is_some();
+        let own = req.rewrite.version_header;
+        let exchanged = conn
+            .exchange(body, req.body, head_request, own, sent + limits.first_byte)
+            .await;
+        let failed = match exchanged {
+            Ok(response) => return Ok((response, conn)),
+            Err(failed) => failed,
+        };
+        let resend = match (had_body, failed.body) {
+            (false, _) => Some(None),
+            (true, Some(b)) => Some(Some(b)),
+            (true, None) => None,
+        };
+        // The upstream closed a pooled connection as the request went out: nothing came
+        // back, so a request safe to repeat goes once more on a new connection.
+        let lost = matches!(
+            failed.error,
+            Failure::Upstream(ExchangeError::Closed | ExchangeError::Io(_))
+        );
+        if reused
+            && lost
+            && failed.nothing_received
+            && retryable(req.parts)
+            && let Some(again) = resend
+        {
+            body = again;
+            continue;
         }
+        let error = match failed.error {
+            Failure::Timeout => UpstreamError::FirstByteTimeout {
+                addr: endpoint.addr().into(),
+                after: limits.first_byte,
+            },
+            Failure::ClientBody(e) => UpstreamError::ClientBody(e),
+            Failure::Upstream(source) => UpstreamError::Exchange {
+                addr: endpoint.addr().into(),
+                source,
+            },
+        };
+        return Err(SendFailure { error, resend });
     }
 }
 
-/// Tells a failure of the client's request body (the client went away) from an upstream one.
-fn classify(endpoint: &Endpoint, e: hyper::Error) -> UpstreamError {
-    let from_client_body = e.is_user() && e.source().is_some_and(|s| s.is::<hyper::Error>());
-    if from_client_body {
-        UpstreamError::ClientBody(e)
-    } else {
-        UpstreamError::Exchange {
-            addr: endpoint.addr().into(),
-            source: e,
-        }
+/// The header that marks a request as safe to repeat although its method is not.
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+/// May this request be sent again after it may have reached an upstream? GET, HEAD, OPTIONS
+/// and TRACE are safe by definition; any other method only with an `Idempotency-Key` header.
+pub(crate) fn retryable(req: &Parts) -> bool {
+    matches!(
+        req.method,
+        http::Method::GET | http::Method::HEAD | http::Method::OPTIONS | http::Method::TRACE
+    ) || req.headers.contains_key(IDEMPOTENCY_KEY)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_safe_or_marked_requests_are_retried() {
+        let req = |m: http::Method| {
+            http::Request::builder()
+                .method(m)
+                .body(())
+                .unwrap()
+                .into_parts()
+                .0
+        };
+        assert!(retryable(&req(http::Method::GET)));
+        assert!(retryable(&req(http::Method::HEAD)));
+        assert!(retryable(&req(http::Method::OPTIONS)));
+        assert!(!retryable(&req(http::Method::POST)));
+        assert!(!retryable(&req(http::Method::PUT)));
+        let marked = http::Request::post("/")
+            .header("Idempotency-Key", "k1")
+            .body(())
+            .unwrap()
+            .into_parts()
+            .0;
+        assert!(retryable(&marked));
     }
 }
