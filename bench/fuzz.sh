@@ -1,7 +1,17 @@
 #!/usr/bin/env bash
 # Runs a cargo-fuzz target for a given time and says whether it stayed clean.
 #
-#   bench/fuzz.sh [seconds] [target]        e.g.  bench/fuzz.sh 120 condition
+#   bench/fuzz.sh [seconds] [target]        e.g.  bench/fuzz.sh 180 config
+#
+# Targets (one per parser of untrusted input; docs/benchmarks.md, "Fuzzing", says what each
+# feeds to which function):
+#   condition              condition text        -> rollgate_expr::Condition::parse
+#   config                 rollgate.toml text    -> rollgate_config::parse
+#   events                 POST /v1/events body  -> the server's router, ControlPlane::record_json_events
+#   cookies_and_overrides  header/cookie values  -> OverrideSettings::verify_signed, RoutingTable::decide
+#   routing_spec           snapshot JSON         -> RoutingSpec, RoutingTable::build, decide
+#   metrics_json           metrics document JSON -> RolloutMetrics, rollgate_analysis::analyze
+#   window_json            pushed window JSON    -> Window, WindowStore::insert, metrics, analyze
 #
 # Targets live in fuzz/fuzz_targets/<target>.rs. Seeds in fuzz/seeds/<target>/ and a dictionary
 # in fuzz/dicts/<target>.dict are used when present; the growing corpus goes to
@@ -15,12 +25,13 @@ target="${2:-condition}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 fuzz_dir="$root/fuzz"
 
+targets() { ls "$fuzz_dir/fuzz_targets" | sed 's/\.rs$//; s/^/  /' >&2; }
 case "$seconds" in
-  ''|*[!0-9]*) echo "usage: $0 [seconds] [target]" >&2; exit 2 ;;
+  ''|*[!0-9]*) echo "usage: $0 [seconds] [target]; targets:" >&2; targets; exit 2 ;;
 esac
 if [[ ! -f "$fuzz_dir/fuzz_targets/$target.rs" ]]; then
   echo "no fuzz target '$target'; targets:" >&2
-  ls "$fuzz_dir/fuzz_targets" | sed 's/\.rs$//; s/^/  /' >&2
+  targets
   exit 2
 fi
 if ! rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
@@ -49,6 +60,7 @@ status="${PIPESTATUS[0]}"
 set -e
 
 runs="$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1 || true)"
+rss="$(grep -oE 'stat::peak_rss_mb: *[0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1 || true)"
 secs="$(grep -oE 'Done [0-9]+ runs in [0-9]+ second' "$log" | grep -oE 'in [0-9]+' | grep -oE '[0-9]+' | tail -1 || true)"
 if [[ -z "$runs" ]] && ! grep -q 'Running: ' "$log" && ! grep -q '^INFO: Seed' "$log"; then
   echo "fuzz: '$target' did not run (build or setup failed, exit $status):"
@@ -56,7 +68,7 @@ if [[ -z "$runs" ]] && ! grep -q 'Running: ' "$log" && ! grep -q '^INFO: Seed' "
   exit 2
 fi
 if [[ "$status" -eq 0 ]]; then
-  echo "fuzz: '$target' clean: ${runs:-?} executions in ${secs:-$seconds}s"
+  echo "fuzz: '$target' clean: ${runs:-?} executions in ${secs:-$seconds}s, peak RSS ${rss:-?} MB"
   exit 0
 fi
 echo "fuzz: '$target' FAILED after ${runs:-?} executions (exit $status); see the output above and fuzz/artifacts/$target/"
