@@ -15,8 +15,8 @@ const MAX_ERRORS_PER_ITEM: usize = 32;
 /// next to it). When the mistakes were all in fields that could be dropped, the rest of the
 /// item is still returned, so its other fields get checked too; the recorded errors guarantee
 /// that nothing is applied.
-pub(crate) fn item<T: DeserializeOwned>(
-    mut value: toml::Value,
+pub(crate) fn item<T: DeserializeOwned, V: Tree>(
+    mut value: V,
     path: &str,
     errs: &mut SpecErrors,
 ) -> Option<T> {
@@ -72,26 +72,78 @@ fn render(segments: &[Segment]) -> String {
     out
 }
 
+/// A document read item by item: a TOML file, or a JSON request body.
+pub(crate) trait Tree: Clone + for<'de> serde::Deserializer<'de> {
+    /// The element or table entry a path segment names.
+    fn child(&mut self, segment: &Segment) -> Option<&mut Self>;
+    /// Removes `key` when this is a table holding it.
+    fn remove(&mut self, key: &str) -> bool;
+}
+
+impl Tree for toml::Value {
+    fn child(&mut self, segment: &Segment) -> Option<&mut Self> {
+        match (segment, self) {
+            (Segment::Seq { index }, toml::Value::Array(a)) => a.get_mut(*index),
+            (Segment::Map { key } | Segment::Enum { variant: key }, toml::Value::Table(t)) => {
+                t.get_mut(key.as_str())
+            }
+            _ => None,
+        }
+    }
+
+    fn remove(&mut self, key: &str) -> bool {
+        match self {
+            toml::Value::Table(t) => t.remove(key).is_some(),
+            _ => false,
+        }
+    }
+}
+
+impl Tree for serde_json::Value {
+    fn child(&mut self, segment: &Segment) -> Option<&mut Self> {
+        match (segment, self) {
+            (Segment::Seq { index }, serde_json::Value::Array(a)) => a.get_mut(*index),
+            (
+                Segment::Map { key } | Segment::Enum { variant: key },
+                serde_json::Value::Object(o),
+            ) => o.get_mut(key.as_str()),
+            _ => None,
+        }
+    }
+
+    fn remove(&mut self, key: &str) -> bool {
+        match self {
+            serde_json::Value::Object(o) => o.remove(key).is_some(),
+            _ => false,
+        }
+    }
+}
+
 /// Removes the table key the path ends at, returning its name. Array elements are never
 /// removed (that would shift the indices of the mistakes after them).
-fn remove_at(value: &mut toml::Value, segments: &[Segment]) -> Option<String> {
+fn remove_at<V: Tree>(value: &mut V, segments: &[Segment]) -> Option<String> {
     let (last, parents) = segments.split_last()?;
     let mut node = value;
     for s in parents {
-        node = match (s, node) {
-            (Segment::Seq { index }, toml::Value::Array(a)) => a.get_mut(*index)?,
-            (Segment::Map { key } | Segment::Enum { variant: key }, toml::Value::Table(t)) => {
-                t.get_mut(key.as_str())?
-            }
-            _ => return None,
-        };
+        node = node.child(s)?;
     }
-    match (last, node) {
-        (Segment::Map { key } | Segment::Enum { variant: key }, toml::Value::Table(t)) => {
-            t.remove(key.as_str()).map(|_| key.clone())
+    match last {
+        Segment::Map { key } | Segment::Enum { variant: key } => {
+            node.remove(key).then(|| key.clone())
         }
         _ => None,
     }
+}
+
+/// Reads a JSON document (an API request body) the way a config file's items are read: every
+/// independent mistake is recorded in `errs` with its path, not only the first. When the
+/// mistakes were all in fields that could be dropped, the rest is still returned so the caller
+/// can check it too; the caller refuses the document whenever `errs` is not empty.
+pub fn from_json<T: DeserializeOwned>(
+    value: serde_json::Value,
+    errs: &mut SpecErrors,
+) -> Option<T> {
+    item(value, "", errs)
 }
 
 /// Deserializes every element of an array of tables (`[[services]]`), keeping the ones that

@@ -18,5 +18,6 @@ pub use config::{Config, expr_catalog, load, parse};
 pub use control::{ControlSection, ControlSettings, PrometheusSpec, ProviderSpec};
 pub use edge::{ContextError, EdgeSection, EdgeSettings, TlsSettings};
 pub use error::ConfigError;
+pub use items::from_json;
 pub use notification::{NotificationEvent, NotificationFormat, NotificationSpec};
 pub use rollout::{AnalysisConfig, Rollout, RolloutConfig};

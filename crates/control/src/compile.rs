@@ -35,14 +35,10 @@ pub struct Compiled {
 /// Parses and validates a stored spec; errors carry paths relative to the rollout table
 /// (`analysis.conditions[0].fail_when`, `strategy.steps[1].weight`).
 pub fn compile(spec: &Value, catalog: &ExprCatalog) -> Result<Compiled, SpecErrors> {
-    let config: RolloutConfig = serde_path_to_error::deserialize(spec).map_err(|e| {
-        let mut errs = SpecErrors::new();
-        let path = e.path().to_string();
-        let path = if path == "." { String::new() } else { path };
-        errs.push(path, e.into_inner().to_string());
-        errs
-    })?;
     let mut errs = SpecErrors::new();
+    let Some(config) = rollgate_config::from_json::<RolloutConfig>(spec.clone(), &mut errs) else {
+        return Err(errs);
+    };
     let built = config.build("", catalog, &mut errs);
     match built {
         Some(rollout) if errs.is_empty() => Ok(from_rollout(&rollout, catalog)),

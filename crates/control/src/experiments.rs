@@ -19,13 +19,12 @@ impl ControlPlane {
         spec: Value,
         actor: Actor,
     ) -> Result<ExperimentRecord, ControlError> {
-        let experiment: ExperimentSpec = serde_path_to_error::deserialize(&spec).map_err(|e| {
-            let path = e.path().to_string();
-            ControlError::invalid(
-                if path == "." { String::new() } else { path },
-                e.into_inner().to_string(),
-            )
-        })?;
+        let mut errs = SpecErrors::new();
+        let read = rollgate_config::from_json::<ExperimentSpec>(spec, &mut errs);
+        let experiment = match read {
+            Some(experiment) if errs.is_empty() => experiment,
+            _ => return Err(ControlError::Invalid(errs)),
+        };
         let store = &self.inner.store;
         if let Some(existing) = store.get_experiment(&experiment.name).await? {
             return Err(ControlError::invalid(

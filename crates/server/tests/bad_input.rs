@@ -136,6 +136,28 @@ async fn an_invalid_rollout_spec_names_the_field() {
         let p = a.problem(422);
         assert!(p.to_string().contains(field), "{field}: {p:#}");
     }
+    // Independent mistakes are reported together, each at its path, not one per attempt.
+    let mut body = spec(
+        json!({"steps": [{"weight": "500%"}, {"weight": "5%", "min_duraton": "30s"}]}),
+        "eror_rate > 5%",
+    );
+    body["colour"] = json!("red");
+    let a = app.post("/api/v1/rollouts", Some(&app.admin), &body).await;
+    let p = a.problem(422);
+    let paths: Vec<&str> = p["errors"]
+        .as_array()
+        .expect("an error list")
+        .iter()
+        .filter_map(|e| e["path"].as_str())
+        .collect();
+    for field in [
+        "colour",
+        "strategy.steps[0].weight",
+        "strategy.steps[1].min_duraton",
+        "analysis.conditions[0].fail_when",
+    ] {
+        assert!(paths.contains(&field), "{field} not in {paths:?}: {p:#}");
+    }
     assert_eq!(app.state().await, before);
 }
 
