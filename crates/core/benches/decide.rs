@@ -231,8 +231,15 @@ fn bench_parts(c: &mut Criterion) {
         })
     });
     let ua = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1";
-    c.bench_function("device/from_user_agent", |b| {
+    // The same agent again: answered by the per-thread cache.
+    c.bench_function("device/from_user_agent/repeated", |b| {
         b.iter(|| DeviceClass::from_user_agent(black_box(Some(ua))))
+    });
+    // 4,096 distinct agents in turn, eight times the cache: (nearly) every call parses.
+    let agents: Vec<String> = (0..4096).map(|i| format!("{ua} build/{i}")).collect();
+    let mut next = agents.iter().cycle();
+    c.bench_function("device/from_user_agent/4096-distinct", |b| {
+        b.iter(|| DeviceClass::from_user_agent(black_box(next.next().map(String::as_str))))
     });
 }
 

@@ -30,7 +30,7 @@ pub trait RequestView {
         None
     }
     /// A device class the host already knows, taking precedence over parsing the User-Agent
-    /// (which costs about 2 µs). A proxy can classify once per connection and return it here;
+    /// (about 2 µs for an agent the thread has not seen lately, ~25 ns from its cache). A proxy can classify once per connection and return it here;
     /// the API and CLI use it for `--device`.
     fn device_class(&self) -> Option<DeviceClass> {
         None
