@@ -26,13 +26,19 @@ impl ControlPlane {
         Ok(self.view_of(&record))
     }
 
-    /// One page of the decision log, with the total the filters select and the next cursor.
+    /// One page of the decision log, with the total the filters select (over every page: the
+    /// cursor does not count) and the next cursor.
     pub async fn decisions(&self, query: &DecisionQuery) -> Result<DecisionPage, ControlError> {
         if let Some(name) = &query.rollout {
             self.find_rollout(name).await?;
         }
         let decisions = self.inner.store.list_decisions(query).await?;
-        let total = self.inner.store.count_decisions(query).await?;
+        let every_page = DecisionQuery {
+            after_id: None,
+            before_id: None,
+            ..query.clone()
+        };
+        let total = self.inner.store.count_decisions(&every_page).await?;
         let full = u32::try_from(decisions.len()).unwrap_or(u32::MAX) >= query.effective_limit()
             && !decisions.is_empty();
         let next = match (full, query.order) {

@@ -104,6 +104,18 @@ async fn pause_set_weight_resume_promote() {
         .await
         .unwrap();
     assert_eq!(page.total, decisions.len() as u64);
+    // A later page still reports the total of every page.
+    let second = h
+        .plane
+        .decisions(&DecisionQuery {
+            limit: Some(2),
+            after_id: page.decisions.first().map(|d| d.id),
+            ..DecisionQuery::for_rollout("shop-v2")
+        })
+        .await
+        .unwrap();
+    assert_eq!(second.decisions.len(), 2);
+    assert_eq!(second.total, decisions.len() as u64);
 }
 
 #[tokio::test]

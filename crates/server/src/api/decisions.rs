@@ -35,16 +35,9 @@ pub async fn list_decisions(
     let next = page
         .next
         .map(|cursor| next_link(&params, query.order, cursor));
-    // The page's own count stops at the cursor; the total is of every page.
-    let every_page = DecisionQuery {
-        after_id: None,
-        before_id: None,
-        ..query
-    };
-    let total = state.control.store().count_decisions(&every_page).await?;
     Ok(Json(DecisionPage {
         decisions: page.decisions.into_iter().map(DecisionDto::from).collect(),
-        total,
+        total: page.total,
         next_cursor: page.next,
         next,
     }))
