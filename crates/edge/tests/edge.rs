@@ -4,6 +4,8 @@
 
 #[path = "edge/harness.rs"]
 mod harness;
+#[path = "edge/raw.rs"]
+mod raw;
 #[path = "../../../tests/support/upstream.rs"]
 mod upstream;
 
@@ -19,3 +21,9 @@ mod resilience;
 mod routing;
 #[path = "edge/streaming.rs"]
 mod streaming;
+#[path = "edge/upstream_reuse.rs"]
+mod upstream_reuse;
+#[path = "edge/upstream_streaming.rs"]
+mod upstream_streaming;
+#[path = "edge/upstream_wire.rs"]
+mod upstream_wire;
