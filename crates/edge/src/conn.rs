@@ -73,6 +73,10 @@ enum Upload {
         /// A frame was taken from the body: it cannot be sent elsewhere any more.
         started: bool,
     },
+    /// Writing failed. The upstream may have answered without reading the whole request (a
+    /// `413`) and closed: its answer is still read. Nothing more is sent; what is left of the
+    /// client's body is discarded once the response is over.
+    Failed { body: Incoming, started: bool },
 }
 
 /// The response on its way.
@@ -224,8 +228,10 @@ impl UpstreamConn {
             return Poll::Ready(Err(self.fail(Failure::Upstream(ExchangeError::Closed))));
         };
         loop {
-            if let Err(e) = self.poll_upload(cx) {
-                return Poll::Ready(Err(self.fail(e)));
+            match self.poll_upload(cx) {
+                Ok(()) => {}
+                Err(Failure::Upstream(ExchangeError::Io(e))) => self.stop_upload(&e),
+                Err(e) => return Poll::Ready(Err(self.fail(e))),
             }
             match wire::parse_response(&mut self.rbuf, head_request, own) {
                 Err(e) => return Poll::Ready(Err(self.fail(Failure::Upstream(e)))),
@@ -271,17 +277,26 @@ impl UpstreamConn {
         };
     }
 
+    /// Writing the request failed: stops sending and reads on, for an answer the upstream
+    /// may have sent before it closed. The connection is not reused whatever comes.
+    fn stop_upload(&mut self, error: &io::Error) {
+        tracing::debug!(%error, "writing to the upstream failed; reading on for an early answer");
+        self.broken = true;
+        self.out.clear();
+        self.written = 0;
+        self.frame = Bytes::new();
+        self.upload = match std::mem::replace(&mut self.upload, Upload::Done) {
+            Upload::Body { body, started, .. } | Upload::Failed { body, started } => {
+                Upload::Failed { body, started }
+            }
+            Upload::Done => Upload::Done,
+        };
+    }
+
     /// Marks the connection broken and hands back the request body if none of it was sent.
     fn fail(&mut self, error: Failure) -> Failed {
         self.broken = true;
-        let body = match std::mem::replace(&mut self.upload, Upload::Done) {
-            Upload::Body {
-                body,
-                started: false,
-                ..
-            } => Some(body),
-            _ => None,
-        };
+        let body = self.take_unsent_body();
         Failed {
             error,
             body,
@@ -289,9 +304,37 @@ impl UpstreamConn {
         }
     }
 
+    /// Ends the upload, returning the request body if none of it was taken.
+    fn take_unsent_body(&mut self) -> Option<Incoming> {
+        match std::mem::replace(&mut self.upload, Upload::Done) {
+            Upload::Body {
+                body,
+                started: false,
+                ..
+            }
+            | Upload::Failed {
+                body,
+                started: false,
+            } => Some(body),
+            _ => None,
+        }
+    }
+
+    /// The client's request body, when the response ended before all of it was sent: the
+    /// rest is to be discarded (see [`crate::exchange`]).
+    pub(crate) fn take_unsent_rest(&mut self) -> Option<Incoming> {
+        match std::mem::replace(&mut self.upload, Upload::Done) {
+            Upload::Body { body, .. } | Upload::Failed { body, .. } => Some(body),
+            Upload::Done => None,
+        }
+    }
+
     /// Writes what is pending and streams the request body as far as the socket and the
     /// client allow. Returns without error when it has to wait.
     fn poll_upload(&mut self, cx: &mut Context<'_>) -> Result<(), Failure> {
+        if matches!(self.upload, Upload::Failed { .. }) {
+            return Ok(());
+        }
         loop {
             match self.poll_flush(cx) {
                 Poll::Ready(Ok(())) => {}
@@ -394,11 +437,17 @@ impl UpstreamConn {
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, ExchangeError>>> {
-        if !matches!(self.upload, Upload::Done) && self.poll_upload(cx).is_err() {
-            // The rest of the upload is lost: the response may still complete, but the
+        if !matches!(self.upload, Upload::Done) {
+            // When the rest of the upload is lost, the response may still complete, but the
             // connection cannot be reused.
-            self.broken = true;
-            self.upload = Upload::Done;
+            match self.poll_upload(cx) {
+                Ok(()) => {}
+                Err(Failure::Upstream(ExchangeError::Io(e))) => self.stop_upload(&e),
+                Err(_) => {
+                    self.broken = true;
+                    self.upload = Upload::Done;
+                }
+            }
         }
         loop {
             let Reading::Body(decoder) = &mut self.reading else {

@@ -7,6 +7,8 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http_body::{Frame, SizeHint};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
 use rollgate_metrics::{ErrorSide, RequestRecord};
 use tokio::time::Instant;
 
@@ -15,6 +17,10 @@ use crate::clock::{Arrival, ms_at};
 use crate::pool::Conn;
 use crate::snapshot::{Snapshot, Target};
 use crate::wire::ExchangeError;
+
+/// How long the rest of a request body whose answer came early is read, at most (nginx's
+/// `lingering_time` is 30 s).
+const DISCARD_FOR: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// How a request ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,6 +43,9 @@ pub(crate) struct Exchange {
     status: u16,
     bytes: u64,
     conn: Option<Conn>,
+    /// The client speaks HTTP/1: a request body the upstream did not take is read to its end
+    /// rather than dropped (see [`discard`]).
+    http1: bool,
     settled: bool,
 }
 
@@ -54,6 +63,7 @@ impl Exchange {
             status: RequestRecord::NO_STATUS,
             bytes: 0,
             conn: None,
+            http1: false,
             settled: false,
         }
     }
@@ -64,9 +74,11 @@ impl Exchange {
     }
 
     /// The keep-alive connection the response streams over: read by the body while it
-    /// streams, handed back to the pool if the response ends cleanly.
-    pub(crate) fn set_conn(&mut self, conn: Conn) {
+    /// streams, handed back to the pool if the response ends cleanly. `http1`: the client's
+    /// request came over HTTP/1.x.
+    pub(crate) fn set_conn(&mut self, conn: Conn, http1: bool) {
         self.conn = Some(conn);
+        self.http1 = http1;
     }
 
     /// The next frame of the response body, read from the connection.
@@ -123,10 +135,14 @@ impl Exchange {
         version.breaker.record(outcome, self.target.probe, now);
         if let Some(endpoint) = version.endpoint(self.target.endpoint) {
             endpoint.end();
-            if let (End::Complete, Some(mut conn)) = (end, self.conn.take())
-                && conn.finish()
-            {
-                endpoint.pool.checkin(conn, now);
+            if let (End::Complete, Some(mut conn)) = (end, self.conn.take()) {
+                if conn.finish() {
+                    endpoint.pool.checkin(conn, now);
+                } else if let Some(rest) = conn.take_unsent_rest()
+                    && self.http1
+                {
+                    discard(rest);
+                }
             }
         }
         let error = match end {
@@ -149,6 +165,22 @@ impl Exchange {
             .saturating_add(i64::try_from(latency.as_millis()).unwrap_or(i64::MAX));
         self.snap.record(at, self.target.series.map(record));
     }
+}
+
+/// Reads and drops what is left of an HTTP/1 client's request body whose response is
+/// complete: the upstream answered before it took all of it (a `413`, say). Dropping the body
+/// instead would make hyper close the client's connection with the body still arriving, and
+/// the reset that follows can destroy the response before the client reads it. At most
+/// [`DISCARD_FOR`]; then the connection is closed after all. (Over HTTP/2 dropping the body
+/// just resets its stream, which is what RFC 9113 §8.1 asks for.)
+fn discard(mut rest: Incoming) {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    runtime.spawn(async move {
+        let drained = async { while let Some(Ok(_)) = rest.frame().await {} };
+        let _ = tokio::time::timeout(DISCARD_FOR, drained).await;
+    });
 }
 
 impl Drop for Exchange {

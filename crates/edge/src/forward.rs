@@ -58,7 +58,7 @@ pub(crate) async fn forward<'a>(
         let sent = upstream::send(endpoint, &req, body, limits, start, arrival.ms()).await;
         let failure = match sent {
             Ok((response, conn)) => {
-                exchange.set_conn(conn);
+                exchange.set_conn(conn, req.parts.version < http::Version::HTTP_2);
                 return Ok(Forwarded {
                     response,
                     exchange,

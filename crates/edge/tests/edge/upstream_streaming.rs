@@ -1,11 +1,95 @@
-//! Bodies in motion against a raw upstream: a response body that trickles, within the total
-//! timeout and past it.
+//! Bodies in motion against a raw upstream: a response that starts before the request body
+//! is read, and a response body that trickles, within the total timeout and past it.
 
 use serde_json::json;
 use tokio::sync::mpsc;
 use tokio::time::timeout;
 
 use crate::raw::{PATIENCE, RawUpstream, conn_tag, edge_before, get, line, log, relaxed};
+
+const TOO_LARGE: &str =
+    "HTTP/1.1 413 Payload Too Large\r\nContent-Length: 10\r\nConnection: close\r\n\r\ntoo large\n";
+
+/// Big enough not to fit the socket buffers on either side of the edge.
+const UPLOAD: usize = 8 * 1024 * 1024;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_early_answer_to_a_large_upload_reaches_the_client() {
+    let raw = RawUpstream::start(|mut peer| async move {
+        let Some(req) = peer.request_head().await else {
+            return;
+        };
+        // The body is never read.
+        peer.send(TOO_LARGE).await;
+        match req.path.as_str() {
+            // Hang up at once, the request body unread (the kernel answers it with a
+            // reset).
+            "/close" => drop(peer),
+            // Keep the connection open, reading nothing, until the test is over.
+            _ => tokio::time::sleep(PATIENCE).await,
+        }
+    })
+    .await;
+    let h = edge_before(&raw, relaxed()).await;
+    for path in ["/hold", "/close"] {
+        let upload = vec![b'u'; UPLOAD];
+        let sent = h
+            .client
+            .post(h.url(path))
+            .header("X-User-Id", "wire")
+            .body(upload)
+            .send();
+        let r = timeout(PATIENCE, sent)
+            .await
+            .expect("an answer in time, not a hang")
+            .expect("the edge answers");
+        assert_eq!(r.status(), 413, "{path}");
+        assert_eq!(r.headers()["x-version"], "v1");
+        let body = timeout(PATIENCE, r.text()).await.expect("in time");
+        assert_eq!(body.expect("the whole body"), "too large\n", "{path}");
+    }
+    // The rest of the body was read and dropped, so the client's connection is still good
+    // (dropping it unread made hyper close the connection under the client).
+    assert_eq!(get(&h, "/next").await.status, 413);
+    // An HTTP/2 client's stream is reset once the answer is out; its connection stays.
+    let h2 = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .expect("an HTTP/2 client");
+    for path in ["/hold", "/close"] {
+        let sent = h2
+            .post(h.url(path))
+            .header("X-User-Id", "wire")
+            .body(vec![b'u'; UPLOAD])
+            .send();
+        let r = timeout(PATIENCE, sent)
+            .await
+            .expect("an answer in time, not a hang")
+            .expect("the edge answers");
+        assert_eq!(
+            (r.version(), r.status().as_u16()),
+            (reqwest::Version::HTTP_2, 413)
+        );
+        let body = timeout(PATIENCE, r.text()).await.expect("in time");
+        assert_eq!(
+            body.expect("the whole body"),
+            "too large\n",
+            "HTTP/2 {path}"
+        );
+    }
+    assert_eq!(
+        log(&raw),
+        [
+            line(1, "POST", "/hold"),
+            line(2, "POST", "/close"),
+            line(3, "GET", "/next"),
+            line(4, "POST", "/hold"),
+            line(5, "POST", "/close"),
+        ],
+        "a connection whose request body was not all sent is never reused"
+    );
+    h.shutdown().await;
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_trickling_body_streams_through_piece_by_piece() {
