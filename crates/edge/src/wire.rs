@@ -183,6 +183,13 @@ pub(crate) fn parse_response(
         if head_request || status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED {
             ResponseBody::Empty
         } else if framing.transfer_encoding {
+            if http10 {
+                // RFC 9112 §6.1: the framing is faulty, maybe a smuggling attempt (hyper's
+                // client refuses it too).
+                return Err(ExchangeError::Malformed(
+                    "Transfer-Encoding in an HTTP/1.0 response",
+                ));
+            }
             if framing.chunked {
                 ResponseBody::Chunked
             } else {
@@ -421,6 +428,8 @@ mod tests {
             "HTTP/2 200 OK\r\n\r\n",
             "SSH-2.0-OpenSSH\r\n\r\n",
             "HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n",
+            "HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+            "HTTP/1.0 200 OK\r\nTransfer-Encoding: gzip\r\nContent-Length: 3\r\n\r\n",
         ] {
             assert!(parse(raw).is_err(), "{raw:?}");
         }

@@ -268,6 +268,13 @@ fn broken_heads() -> Vec<(&'static str, String)> {
         ),
         ("not HTTP", "SSH-2.0-OpenSSH_9.6\r\n\r\n".into()),
         (
+            // RFC 9112 §6.1: the framing of such a message is faulty (a smuggling attempt).
+            "Transfer-Encoding in an HTTP/1.0 response",
+            "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n\
+             5\r\nhello\r\n0\r\n\r\n"
+                .into(),
+        ),
+        (
             "space in a header name",
             "HTTP/1.1 200 OK\r\nBad Name: x\r\nContent-Length: 0\r\n\r\n".into(),
         ),
