@@ -4,7 +4,9 @@
 
 use bytes::{Buf, Bytes, BytesMut};
 use http::HeaderMap;
-use http::header::{HeaderName, HeaderValue};
+use http::header::{self, HeaderName, HeaderValue};
+
+use crate::headers::is_hop_by_hop;
 
 use crate::wire::ExchangeError;
 
@@ -170,7 +172,11 @@ fn trailers(buf: &mut BytesMut) -> Result<Option<HeaderMap>, ExchangeError> {
                     .map_err(|_| ExchangeError::Chunk("invalid trailer name"))?;
                 let value = HeaderValue::from_bytes(f.value)
                     .map_err(|_| ExchangeError::Chunk("invalid trailer value"))?;
-                map.append(name, value);
+                // Fields that describe this connection or the framing never belong in a
+                // trailer (RFC 9110 §6.5.1); they are not passed on.
+                if !is_hop_by_hop(&name) && name != header::CONTENT_LENGTH {
+                    map.append(name, value);
+                }
             }
             buf.advance(len);
             Ok(Some(map))
@@ -233,13 +239,18 @@ mod tests {
 
     #[test]
     fn trailers_are_decoded() {
-        let raw = b"A\r\n0123456789\r\n0\r\nX-Checksum: abc\r\nX-Other: 1\r\n\r\n";
+        let raw = b"A\r\n0123456789\r\n0\r\nX-Checksum: abc\r\nConnection: close\r\nContent-Length: 5\r\nX-Other: 1\r\nTransfer-Encoding: chunked\r\n\r\n";
         for step in [1, 3, raw.len()] {
             let (data, trailers, left) = decode_in_steps(raw, step).unwrap();
             assert_eq!(data, b"0123456789");
             let t = trailers.unwrap();
             assert_eq!(t["x-checksum"], "abc");
             assert_eq!(t["x-other"], "1");
+            assert_eq!(
+                t.len(),
+                2,
+                "connection and framing fields are dropped: {t:?}"
+            );
             assert!(left.is_empty());
         }
     }

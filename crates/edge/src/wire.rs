@@ -219,8 +219,13 @@ pub(crate) fn parse_response(
             headers.append(name, value);
         }
     }
-    let keep_alive =
-        !framing.close && (!http10 || framing.keep_alive) && body != ResponseBody::UntilClose;
+    // Both `Transfer-Encoding` and `Content-Length`: the coding wins, but the message "ought
+    // to be handled as an error" (RFC 9112 §6.3): it is delivered, and the connection retired.
+    let ambiguous = framing.transfer_encoding && framing.length.is_some();
+    let keep_alive = !framing.close
+        && !ambiguous
+        && (!http10 || framing.keep_alive)
+        && body != ResponseBody::UntilClose;
     Ok(Some(ResponseHead {
         status,
         headers,
@@ -340,7 +345,7 @@ mod tests {
             "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\nContent-Length: 9\r\n\r\n",
         );
         assert_eq!(h.body, ResponseBody::Chunked);
-        assert!(h.keep_alive);
+        assert!(!h.keep_alive, "ambiguous framing retires the connection");
         assert!(
             h.headers.is_empty(),
             "framing headers are the edge's business"
