@@ -34,7 +34,7 @@ async fn a_killed_canary_opens_the_breaker_and_gets_still_succeed_via_stable() {
         }
     }
     assert!(canary_users.len() > 50);
-    s.canary.stop();
+    s.canary.stop().await;
     for user in &canary_users {
         let r = get(&client, &url, user).await;
         assert_eq!(r.status(), 200, "{user}");

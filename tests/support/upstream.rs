@@ -20,7 +20,7 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -54,6 +54,17 @@ struct State {
     error_ppm: AtomicU64,
     /// "Anything else" requests answered so far.
     named: AtomicU64,
+    /// Connections open now.
+    live: AtomicUsize,
+}
+
+/// Counts a connection as open while it lives.
+struct Live(Arc<State>);
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        self.0.live.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// A response body of `left` bytes, produced chunk by chunk as the client reads.
@@ -82,6 +93,7 @@ impl Upstream {
             requests: AtomicU64::new(0),
             error_ppm: AtomicU64::new(0),
             named: AtomicU64::new(0),
+            live: AtomicUsize::new(0),
         });
         let task = tokio::spawn(serve(listener, Arc::clone(&state)));
         Upstream { addr, state, task }
@@ -110,9 +122,21 @@ impl Upstream {
             .store(u64::from(ppm.min(1_000_000)), Ordering::Relaxed);
     }
 
-    /// Stops listening and closes every connection.
-    pub fn stop(&self) {
+    /// Stops listening and closes every connection, and returns once they are closed (an
+    /// abort only takes effect when the tasks next run; a pooled connection still open would
+    /// otherwise answer a request meant to find the upstream gone). Bounded: panics after 5 s.
+    pub async fn stop(&self) {
         self.task.abort();
+        for _ in 0..1000 {
+            if self.task.is_finished() && self.state.live.load(Ordering::Acquire) == 0 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        panic!(
+            "upstream {} did not close its connections within 5 s",
+            self.state.name
+        );
     }
 }
 
@@ -131,7 +155,10 @@ async fn serve(listener: TcpListener, state: Arc<State>) {
         };
         let _ = stream.set_nodelay(true);
         let state = Arc::clone(&state);
+        state.live.fetch_add(1, Ordering::AcqRel);
+        let live = Live(Arc::clone(&state));
         conns.spawn(async move {
+            let _live = live;
             let service = service_fn(move |req| answer(Arc::clone(&state), req));
             let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
                 .http1_only()

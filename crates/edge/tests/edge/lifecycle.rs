@@ -64,7 +64,7 @@ async fn swapping_tables_under_load_drops_no_request() {
 async fn swaps_keep_the_breaker_state_of_unchanged_versions() {
     let breaker = json!({"breaker": {"consecutive_failures": 2, "cool_down": "1m"}});
     let h = Harness::start(|s, c| spec(s, c, "100%", breaker.clone(), json!({}))).await;
-    h.canary.stop();
+    h.canary.stop().await;
     for _ in 0..3 {
         assert_eq!(h.get_as("pia", "/").await.1, "v1");
     }

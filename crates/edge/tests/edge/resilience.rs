@@ -16,7 +16,7 @@ fn breaker(consecutive: u32, cool_down: &str) -> serde_json::Value {
 async fn a_dead_canary_opens_its_breaker_and_gets_requests_retried_on_stable() {
     let h = Harness::start(|s, c| spec(s, c, "100%", breaker(3, "1m"), json!({}))).await;
     assert_eq!(h.get_as("erin", "/").await.1, "v2");
-    h.canary.stop();
+    h.canary.stop().await;
     for i in 0..20 {
         let (status, version, body) = h.get_as(&format!("user-{i}"), "/").await;
         assert_eq!(
@@ -51,7 +51,7 @@ async fn a_dead_canary_opens_its_breaker_and_gets_requests_retried_on_stable() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_safe_or_marked_requests_are_retried() {
     let h = Harness::start(|s, c| spec(s, c, "100%", breaker(100, "1m"), json!({}))).await;
-    h.canary.stop();
+    h.canary.stop().await;
     let post = || {
         h.client
             .post(h.url("/upload"))
@@ -81,7 +81,7 @@ async fn only_safe_or_marked_requests_are_retried() {
 async fn a_half_open_probe_closes_the_breaker_once_the_canary_is_back() {
     let h = Harness::start(|s, c| spec(s, c, "100%", breaker(2, "300ms"), json!({}))).await;
     let addr = h.canary.addr;
-    h.canary.stop();
+    h.canary.stop().await;
     for _ in 0..4 {
         assert_eq!(h.get_as("gina", "/").await.1, "v1");
     }
@@ -191,7 +191,7 @@ async fn a_stable_version_without_endpoints_answers_503_and_is_not_ready() {
             .status(),
         200
     );
-    h.stable.stop();
+    h.stable.stop().await;
     // Three refused connections eject the endpoint (passive ejection); then the edge answers
     // 503 without trying.
     for _ in 0..3 {
