@@ -102,6 +102,26 @@ impl RawUpstream {
         }
     }
 
+    /// Answers every request of every connection with `reply(connection index, request)`;
+    /// `None` answers [`conn_tag`]. The connection ends when the edge closes it.
+    pub async fn answering(
+        reply: impl Fn(usize, &Request) -> Option<String> + Send + Sync + 'static,
+    ) -> RawUpstream {
+        let reply = Arc::new(reply);
+        RawUpstream::start(move |mut peer| {
+            let reply = Arc::clone(&reply);
+            async move {
+                while let Some(req) = peer.request().await {
+                    let bytes = reply(peer.index, &req).unwrap_or_else(|| conn_tag(peer.index));
+                    if !peer.send(bytes).await {
+                        return;
+                    }
+                }
+            }
+        })
+        .await
+    }
+
     /// `host:port`, as the routing spec lists endpoints.
     pub fn endpoint(&self) -> String {
         self.addr.to_string()

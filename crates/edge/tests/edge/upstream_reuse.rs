@@ -15,22 +15,14 @@ use crate::raw::{
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn answers_to_head_have_no_body_whatever_their_length_says() {
-    let raw = RawUpstream::start(|mut peer| async move {
-        while let Some(req) = peer.request().await {
-            let reply = match (req.method.as_str(), req.path.as_str()) {
-                ("HEAD", "/chunked") => {
-                    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_string()
-                }
-                ("HEAD", _) => {
-                    "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nContent-Type: text/plain\r\n\r\n"
-                        .to_string()
-                }
-                _ => conn_tag(peer.index),
-            };
-            if !peer.send(reply).await {
-                return;
-            }
+    let raw = RawUpstream::answering(|_, req| match (req.method.as_str(), req.path.as_str()) {
+        ("HEAD", "/chunked") => {
+            Some("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".into())
         }
+        ("HEAD", _) => Some(
+            "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nContent-Type: text/plain\r\n\r\n".into(),
+        ),
+        _ => None,
     })
     .await;
     let h = edge_before(&raw, relaxed()).await;
@@ -64,20 +56,12 @@ async fn answers_to_head_have_no_body_whatever_their_length_says() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_content_and_not_modified_have_no_body_and_keep_the_connection() {
-    let raw = RawUpstream::start(|mut peer| async move {
-        while let Some(req) = peer.request().await {
-            let reply = match req.path.as_str() {
-                "/204" => "HTTP/1.1 204 No Content\r\nX-Done: yes\r\n\r\n".to_string(),
-                "/304" => {
-                    "HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\nContent-Length: 1000\r\n\r\n"
-                        .to_string()
-                }
-                _ => conn_tag(peer.index),
-            };
-            if !peer.send(reply).await {
-                return;
-            }
+    let raw = RawUpstream::answering(|_, req| match req.path.as_str() {
+        "/204" => Some("HTTP/1.1 204 No Content\r\nX-Done: yes\r\n\r\n".into()),
+        "/304" => {
+            Some("HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\nContent-Length: 1000\r\n\r\n".into())
         }
+        _ => None,
     })
     .await;
     let h = edge_before(&raw, relaxed()).await;
