@@ -18,7 +18,7 @@ use crate::settings::ProxySettings;
 use crate::shared::{Shared, TableHandle};
 use crate::status::{self, BreakerReport, EndpointReport};
 use crate::telemetry::Telemetry;
-use crate::tls::TlsError;
+use crate::tls::{CertStore, TlsError};
 use crate::workers::{self, Worker, WorkerError};
 use crate::{health, server};
 
@@ -36,7 +36,8 @@ pub struct BoundEdge {
     edge: Edge,
     clients: Clients,
     admin: Option<TcpListener>,
-    tls: Option<TlsAcceptor>,
+    /// The TLS acceptor and the certificate it serves (reloaded while the edge runs).
+    tls: Option<(TlsAcceptor, Arc<CertStore>)>,
 }
 
 /// Where client connections are served.
@@ -96,12 +97,7 @@ impl Edge {
 
     /// Binds the client and admin listeners and loads the TLS certificate.
     pub async fn bind(self) -> Result<BoundEdge, EdgeError> {
-        let tls = self
-            .settings
-            .tls
-            .as_ref()
-            .map(|t| t.acceptor())
-            .transpose()?;
+        let tls = self.settings.tls.as_ref().map(|t| t.serve()).transpose()?;
         let listen = self.settings.listen;
         let clients = match self.settings.workers {
             None => Clients::Here(bind(listen).await?),
@@ -168,6 +164,8 @@ impl BoundEdge {
             tls,
         } = self;
         let checker = tokio::spawn(health::supervise(edge.checks));
+        let (tls, certs) = tls.unzip();
+        let cert_watch = certs.map(|c| tokio::spawn(c.watch(std::future::pending())));
         let drain = edge.settings.drain_timeout;
         let (stop_tx, stop_rx) = watch::channel(false);
         let stopped = |mut rx: watch::Receiver<bool>| async move {
@@ -201,6 +199,9 @@ impl BoundEdge {
         tokio::join!(clients_done, admin_loop, signal);
         tracing::info!("edge drained");
         checker.abort();
+        if let Some(w) = cert_watch {
+            w.abort();
+        }
     }
 }
 

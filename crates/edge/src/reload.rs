@@ -81,35 +81,49 @@ impl Reloader {
 
     /// Watches for `SIGHUP` and file changes until `shutdown` resolves.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
-        let mut hangup = match signal(SignalKind::hangup()) {
-            Ok(s) => Some(s),
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot listen for SIGHUP; reloading on file changes only");
-                None
+        watch(&self.files, self.poll, shutdown, |why| self.reload(why)).await;
+    }
+}
+
+/// Calls `on_change` on `SIGHUP` and whenever one of `files` changes (checked every `poll`),
+/// until `shutdown` resolves.
+pub(crate) async fn watch<F, Fut, T>(
+    files: &[PathBuf],
+    poll: Duration,
+    shutdown: impl Future<Output = ()>,
+    mut on_change: F,
+) where
+    F: FnMut(&'static str) -> Fut,
+    Fut: Future<Output = T>,
+{
+    let mut hangup = match signal(SignalKind::hangup()) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for SIGHUP; reloading on file changes only");
+            None
+        }
+    };
+    let mut seen: Vec<Fingerprint> = files.iter().map(fingerprint).collect();
+    let mut tick = tokio::time::interval(poll);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tokio::pin!(shutdown);
+    loop {
+        let hup = async {
+            match hangup.as_mut() {
+                Some(s) => s.recv().await,
+                None => std::future::pending().await,
             }
         };
-        let mut seen: Vec<Fingerprint> = self.files.iter().map(fingerprint).collect();
-        let mut tick = tokio::time::interval(self.poll);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        tokio::pin!(shutdown);
-        loop {
-            let hup = async {
-                match hangup.as_mut() {
-                    Some(s) => s.recv().await,
-                    None => std::future::pending().await,
-                }
-            };
-            tokio::select! {
-                () = &mut shutdown => return,
-                _ = hup => { self.reload("SIGHUP").await; }
-                _ = tick.tick() => {
-                    let now: Vec<Fingerprint> = self.files.iter().map(fingerprint).collect();
-                    if now != seen {
-                        // Remember the new state whatever the outcome: a broken file is
-                        // reported once, and tried again when it changes again.
-                        seen = now;
-                        self.reload("file change").await;
-                    }
+        tokio::select! {
+            () = &mut shutdown => return,
+            _ = hup => { on_change("SIGHUP").await; }
+            _ = tick.tick() => {
+                let now: Vec<Fingerprint> = files.iter().map(fingerprint).collect();
+                if now != seen {
+                    // Remember the new state whatever the outcome: a broken file is
+                    // reported once, and tried again when it changes again.
+                    seen = now;
+                    on_change("file change").await;
                 }
             }
         }

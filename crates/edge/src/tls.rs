@@ -4,10 +4,16 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use arc_swap::ArcSwap;
 use rustls::ServerConfig;
+use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::{ClientHello, ResolvesServerCert};
+use rustls::sign::CertifiedKey;
 use tokio_rustls::TlsAcceptor;
+
+use crate::reload::POLL_INTERVAL;
 
 /// The certificate and key the edge terminates TLS with.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,8 +50,30 @@ pub enum TlsError {
 }
 
 impl TlsFiles {
-    /// An acceptor serving this certificate, offering `h2` and `http/1.1` by ALPN.
+    /// An acceptor serving this certificate, offering `h2` and `http/1.1` by ALPN. (The edge
+    /// itself uses [`TlsFiles::serve`], whose certificate can be replaced while it runs.)
     pub fn acceptor(&self) -> Result<TlsAcceptor, TlsError> {
+        Ok(self.serve()?.0)
+    }
+
+    /// An acceptor, and the store of the certificate it serves: [`CertStore::watch`] loads
+    /// the files again when they change.
+    pub(crate) fn serve(&self) -> Result<(TlsAcceptor, Arc<CertStore>), TlsError> {
+        let store = Arc::new(CertStore {
+            current: ArcSwap::from_pointee(self.certified_key()?),
+            files: self.clone(),
+        });
+        let mut config = ServerConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .map_err(|source| self.config_error(source))?
+            .with_no_client_auth()
+            .with_cert_resolver(Arc::clone(&store) as Arc<dyn ResolvesServerCert>);
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        Ok((TlsAcceptor::from(Arc::new(config)), store))
+    }
+
+    /// The chain and key, read and checked against each other.
+    fn certified_key(&self) -> Result<CertifiedKey, TlsError> {
         let certs = CertificateDer::pem_file_iter(&self.cert)
             .and_then(|it| it.collect::<Result<Vec<_>, _>>())
             .map_err(|e| pem_error("certificate chain", &self.cert, e.to_string()))?;
@@ -58,20 +86,70 @@ impl TlsFiles {
         }
         let key = PrivateKeyDer::from_pem_file(&self.key)
             .map_err(|e| pem_error("private key", &self.key, e.to_string()))?;
-        let config_error = |source| TlsError::Config {
+        CertifiedKey::from_der(certs, key, &provider()).map_err(|source| self.config_error(source))
+    }
+
+    fn config_error(&self, source: rustls::Error) -> TlsError {
+        TlsError::Config {
             cert: self.cert.clone(),
             key: self.key.clone(),
             source,
-        };
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let mut config = ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(config_error)?
-            .with_no_client_auth()
-            .with_single_cert(certs, key)
-            .map_err(config_error)?;
-        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-        Ok(TlsAcceptor::from(Arc::new(config)))
+        }
+    }
+}
+
+fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+}
+
+/// The certificate the edge serves, replaced while it runs: new handshakes get the new one,
+/// connections already open keep theirs.
+pub(crate) struct CertStore {
+    files: TlsFiles,
+    current: ArcSwap<CertifiedKey>,
+}
+
+impl CertStore {
+    /// Loads the files again. A chain or key that cannot be read, or a key that does not
+    /// match the certificate (one file replaced before the other), is logged and the current
+    /// certificate keeps serving; the next change of either file is tried again.
+    pub(crate) fn reload(&self, why: &str) -> bool {
+        match self.files.certified_key() {
+            Ok(key) => {
+                self.current.store(Arc::new(key));
+                tracing::info!(trigger = why, cert = %self.files.cert.display(), "TLS certificate reloaded");
+                true
+            }
+            Err(e) => {
+                tracing::error!(trigger = why, error = %e, "new TLS certificate rejected; the current one keeps serving");
+                false
+            }
+        }
+    }
+
+    /// Reloads on `SIGHUP` and whenever the certificate or key file changes (renewals by
+    /// certbot or cert-manager replace them), until `shutdown` resolves.
+    pub(crate) async fn watch(self: Arc<Self>, shutdown: impl Future<Output = ()>) {
+        let files = [self.files.cert.clone(), self.files.key.clone()];
+        crate::reload::watch(&files, POLL_INTERVAL, shutdown, |why| {
+            self.reload(why);
+            std::future::ready(())
+        })
+        .await;
+    }
+}
+
+impl ResolvesServerCert for CertStore {
+    fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(self.current.load_full())
+    }
+}
+
+impl std::fmt::Debug for CertStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CertStore")
+            .field("files", &self.files)
+            .finish_non_exhaustive()
     }
 }
 

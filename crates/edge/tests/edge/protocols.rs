@@ -94,3 +94,80 @@ async fn tls_is_terminated_with_alpn_and_secure_cookies() {
     assert_eq!(r.status(), 200);
     h.shutdown().await;
 }
+
+/// A client that trusts only `cert` and opens a new connection for every request.
+fn trusting(
+    cert: &rcgen::CertifiedKey<rcgen::KeyPair>,
+    addr: std::net::SocketAddr,
+) -> reqwest::Client {
+    reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(cert.cert.pem().as_bytes()).unwrap())
+        .resolve("localhost", addr)
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap()
+}
+
+/// Replaces `path` by renaming a new file over it, as certbot and cert-manager do.
+fn replace(path: &std::path::Path, text: &str) {
+    let tmp = path.with_extension("new");
+    std::fs::write(&tmp, text).unwrap();
+    std::fs::rename(&tmp, path).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_renewed_certificate_is_served_without_a_restart_and_a_broken_one_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    let files = TlsFiles {
+        cert: dir.path().join("cert.pem"),
+        key: dir.path().join("key.pem"),
+    };
+    std::fs::write(&files.cert, first.cert.pem()).unwrap();
+    std::fs::write(&files.key, first.signing_key.serialize_pem()).unwrap();
+    let tls = files.clone();
+    let h = Harness::start_with(
+        |s, c| spec(s, c, "0%", json!({}), json!({})),
+        |s| s.tls = Some(tls),
+    )
+    .await;
+    let url = format!("https://localhost:{}/", h.addr.port());
+    let old = trusting(&first, h.addr);
+    assert_eq!(old.get(&url).send().await.unwrap().status(), 200);
+
+    // Renewal: the key first, then the chain. In between, the pair does not match and is
+    // refused; once both are in place the new certificate is served to new connections.
+    let second = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    let new = trusting(&second, h.addr);
+    replace(&files.key, &second.signing_key.serialize_pem());
+    replace(&files.cert, &second.cert.pem());
+    let mut served = false;
+    for _ in 0..100 {
+        if new.get(&url).send().await.is_ok() {
+            served = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(served, "the renewed certificate was not served within 5 s");
+    // (A fresh client: `old` may resume its TLS session, which needs no certificate.)
+    assert!(
+        trusting(&first, h.addr).get(&url).send().await.is_err(),
+        "new connections no longer get the old certificate"
+    );
+
+    // A broken chain, then a key that does not match: refused, the renewed one keeps serving.
+    replace(
+        &files.cert,
+        "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n",
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let fresh = trusting(&second, h.addr);
+    assert_eq!(fresh.get(&url).send().await.unwrap().status(), 200);
+    replace(&files.cert, &second.cert.pem());
+    replace(&files.key, &first.signing_key.serialize_pem());
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let fresh = trusting(&second, h.addr);
+    assert_eq!(fresh.get(&url).send().await.unwrap().status(), 200);
+    h.shutdown().await;
+}
