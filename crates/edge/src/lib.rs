@@ -48,7 +48,7 @@ pub use cookie::{ANONYMOUS_COOKIE_MAX_AGE, MintError, mint_id};
 pub use edge::{BoundEdge, Edge, EdgeError};
 pub use headers::{COHORT_REQUEST_HEADER, REROUTED_REQUEST_HEADER, VERSION_REQUEST_HEADER};
 pub use health::HEALTH_CHECK_USER_AGENT;
-pub use reload::{Loader, POLL_INTERVAL, Reloader};
+pub use reload::{Loader, POLL_INTERVAL, Reloader, watch_files};
 pub use settings::{DEFAULT_VERSION_HEADER, ProxySettings};
 pub use shared::TableHandle;
 pub use status::{BreakerReport, EndpointReport};

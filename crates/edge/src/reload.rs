@@ -81,13 +81,15 @@ impl Reloader {
 
     /// Watches for `SIGHUP` and file changes until `shutdown` resolves.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
-        watch(&self.files, self.poll, shutdown, |why| self.reload(why)).await;
+        watch_files(&self.files, self.poll, shutdown, |why| self.reload(why)).await;
     }
 }
 
-/// Calls `on_change` on `SIGHUP` and whenever one of `files` changes (checked every `poll`),
-/// until `shutdown` resolves.
-pub(crate) async fn watch<F, Fut, T>(
+/// Calls `on_change` on `SIGHUP` and whenever one of `files` changes (checked every `poll`:
+/// modification time, size and inode, so renames over the file are seen), until `shutdown`
+/// resolves. The edge's configuration and certificate reloads and the control plane's
+/// configuration reload all run on it.
+pub async fn watch_files<F, Fut, T>(
     files: &[PathBuf],
     poll: Duration,
     shutdown: impl Future<Output = ()>,

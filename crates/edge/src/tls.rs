@@ -131,7 +131,7 @@ impl CertStore {
     /// certbot or cert-manager replace them), until `shutdown` resolves.
     pub(crate) async fn watch(self: Arc<Self>, shutdown: impl Future<Output = ()>) {
         let files = [self.files.cert.clone(), self.files.key.clone()];
-        crate::reload::watch(&files, POLL_INTERVAL, shutdown, |why| {
+        crate::reload::watch_files(&files, POLL_INTERVAL, shutdown, |why| {
             self.reload(why);
             std::future::ready(())
         })

@@ -9,7 +9,6 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result, anyhow};
 use rollgate_config::Config;
@@ -228,51 +227,37 @@ pub async fn reload_loop(
     on_context: Option<Arc<dyn Fn(rollgate_core::EdgeContext) + Send + Sync>>,
     shutdown: impl Future<Output = ()>,
 ) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut hangup = signal(SignalKind::hangup()).ok();
-    let mut seen = fingerprint(&path);
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
-    tokio::pin!(shutdown);
-    loop {
-        let hup = async {
-            match hangup.as_mut() {
-                Some(s) => s.recv().await,
-                None => std::future::pending().await,
+    let files = [path.clone()];
+    rollgate_edge::watch_files(&files, rollgate_edge::POLL_INTERVAL, shutdown, |why| {
+        apply(&plane, &path, on_context.as_deref(), why)
+    })
+    .await;
+}
+
+/// Loads the file and applies it; a broken file is reported and changes nothing.
+async fn apply(
+    plane: &ControlPlane,
+    path: &Path,
+    on_context: Option<&(dyn Fn(rollgate_core::EdgeContext) + Send + Sync)>,
+    why: &str,
+) {
+    match load(path).and_then(|c| Ok((c.edge.context()?, c))) {
+        Ok((context, config)) => {
+            if let Some(f) = on_context {
+                f(context.clone());
             }
-        };
-        let why = tokio::select! {
-            () = &mut shutdown => return,
-            _ = hup => "SIGHUP",
-            _ = tick.tick() => {
-                let now = fingerprint(&path);
-                if now == seen { continue; }
-                seen = now;
-                "file change"
-            }
-        };
-        match load(&path).and_then(|c| Ok((c.edge.context()?, c))) {
-            Ok((context, config)) => {
-                if let Some(f) = &on_context {
-                    f(context.clone());
-                }
-                match plane.reload(&config, context).await {
-                    Ok(report) => tracing::info!(trigger = why, ?report, "configuration applied"),
-                    Err(e) => {
-                        tracing::error!(trigger = why, error = %e, "configuration not applied")
-                    }
-                }
-            }
-            Err(e) => {
-                tracing::error!(trigger = why, "new configuration rejected; nothing changed");
-                for line in format!("{e:#}").lines() {
-                    tracing::error!("  {line}");
+            match plane.reload(&config, context).await {
+                Ok(report) => tracing::info!(trigger = why, ?report, "configuration applied"),
+                Err(e) => {
+                    tracing::error!(trigger = why, error = %e, "configuration not applied")
                 }
             }
         }
+        Err(e) => {
+            tracing::error!(trigger = why, "new configuration rejected; nothing changed");
+            for line in format!("{e:#}").lines() {
+                tracing::error!("  {line}");
+            }
+        }
     }
-}
-
-fn fingerprint(path: &Path) -> Option<(SystemTime, u64)> {
-    let m = std::fs::metadata(path).ok()?;
-    Some((m.modified().ok()?, m.len()))
 }
