@@ -12,8 +12,10 @@
 //!    stolen session cookie from outside — is refused, and changes nothing;
 //! 6. a viewer signs in: everything is there but no button, and its POSTs are refused.
 //!
-//! Screenshots go to `docs/img/rollout-healthy.png` and `docs/img/rollout-rolled-back.png`
-//! (overwritten at every run). Page timings as Chromium measured them are printed.
+//! Screenshots `rollout-healthy.png` and `rollout-rolled-back.png` go to `target/screenshots/`
+//! (overwritten at every run, so a test run leaves the tree clean), or to the directory in
+//! `ROLLGATE_SCREENSHOT_DIR` — `ROLLGATE_SCREENSHOT_DIR=docs/img` refreshes the ones the docs
+//! show. Page timings as Chromium measured them are printed.
 #![allow(clippy::unwrap_used)]
 
 mod support;
@@ -257,9 +259,11 @@ async fn chart_drawn(c: &Client, metric: &str, points: usize) {
 }
 
 fn screenshot_path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("docs/img")
-        .join(name)
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let dir = std::env::var_os("ROLLGATE_SCREENSHOT_DIR")
+        .map_or_else(|| root.join("target/screenshots"), |d| root.join(d));
+    std::fs::create_dir_all(&dir).expect("create the screenshot directory");
+    dir.join(name)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
