@@ -3,11 +3,9 @@
 //! proxy, the control plane, the telemetry pump, the API and the dashboard), plus an operator
 //! token for the person watching.
 
-use std::net::SocketAddr;
 use std::path::Path;
 
 use rollgate_config::Config;
-use rollgate_control::ControlPlane;
 use rollgate_server::ServerOptions;
 use rollgate_stack::StackOptions;
 use rollgate_store::Role;
@@ -16,20 +14,21 @@ pub use rollgate_stack::STORE_FILE;
 
 use crate::error::DemoError;
 
-/// Rollgate running in this process.
+/// Rollgate running in this process (its fields — control plane, edge, API and admin
+/// addresses — through `Deref`), and the operator token created for this run.
 #[derive(Debug)]
 pub struct Stack {
-    /// The control plane (what the live view reads).
-    pub plane: ControlPlane,
-    /// Where the edge proxy listens.
-    pub edge: SocketAddr,
-    /// Where the edge's `/metrics` is.
-    pub admin: Option<SocketAddr>,
-    /// Where the API and the dashboard listen.
-    pub api: SocketAddr,
+    inner: rollgate_stack::Stack,
     /// An operator token for the API and the dashboard, created for this run.
     pub token: String,
-    inner: rollgate_stack::Stack,
+}
+
+impl std::ops::Deref for Stack {
+    type Target = rollgate_stack::Stack;
+
+    fn deref(&self) -> &rollgate_stack::Stack {
+        &self.inner
+    }
 }
 
 impl Stack {
@@ -48,10 +47,6 @@ impl Stack {
             .create_token("demo-operator", Role::Operator, inner.plane.now())
             .await?;
         Ok(Stack {
-            plane: inner.plane.clone(),
-            edge: inner.edge,
-            admin: inner.admin,
-            api: inner.api,
             token: secret.expose().to_string(),
             inner,
         })
